@@ -1,0 +1,209 @@
+"""The `biolake` command. Builds the settings once and passes them down; every command works in
+both modes. Errors go to stderr with a non-zero exit and name the file, line or field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from biolake.errors import BiolakeError
+from biolake.lake import Lake, LakeConfig
+from biolake.settings import BiolakeSettings
+
+
+class Context:
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.settings = BiolakeSettings(**{k: v for k, v in overrides.items() if v is not None})
+
+    def lake(self) -> Lake:
+        return Lake(LakeConfig.from_settings(self.settings))
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--home", type=click.Path(path_type=Path), help="State folder (BIOLAKE_HOME).")
+@click.option("--person", "person_id", help="Person id (default: me).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The 'today' for relative dates.")
+@click.option("--engine", type=click.Choice(["duckdb", "trino"]), help="Serving engine.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, person_id: str | None, as_of: Any, engine: str | None) -> None:
+    """Bio-Lakehouse: your Oura, Peloton and Apple Health data in your own lakehouse."""
+    ctx.obj = Context(
+        {"home": home, "person_id": person_id, "engine": engine,
+         "as_of": as_of.date() if as_of else None}
+    )
+
+
+# -- ingest ---------------------------------------------------------------------------------------
+@cli.group()
+def ingest() -> None:
+    """Store raw files in bronze (content-addressed) and log every object."""
+
+
+def _report_outcomes(outcomes: list) -> None:
+    for o in outcomes:
+        line = (f"{o.status:<17} {o.source}/{o.dataset:<26} {o.original_name}  "
+                f"records={o.record_count} record_errors={o.error_count}")
+        click.echo(line)
+        if o.error:
+            click.echo(f"error: {o.error}", err=True)
+    if any(o.failed for o in outcomes):
+        sys.exit(1)
+
+
+@ingest.command("oura")
+@click.option("--from-dir", "from_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              required=True, help="Saved Oura API v2 list responses, <endpoint>[_*].json.")
+@pass_context
+def ingest_oura(ctx: Context, from_dir: Path) -> None:
+    """Oura API v2 responses saved as files."""
+    from ingest_workers.file_ingest import ingest_oura_saved_responses
+
+    _report_outcomes(ingest_oura_saved_responses(ctx.lake(), from_dir, ctx.settings.person_id))
+
+
+@ingest.command("oura-export")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@pass_context
+def ingest_oura_export(ctx: Context, path: Path) -> None:
+    """Oura membership export (zip or folder)."""
+    from ingest_workers.file_ingest import ingest_oura_export as run
+
+    _report_outcomes(run(ctx.lake(), path, ctx.settings.person_id))
+
+
+@ingest.command("peloton")
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help='Peloton "Download Workouts" CSV.')
+@pass_context
+def ingest_peloton(ctx: Context, csv_path: Path) -> None:
+    """Peloton workouts CSV."""
+    from ingest_workers.file_ingest import ingest_peloton_csv
+
+    _report_outcomes(ingest_peloton_csv(ctx.lake(), csv_path, ctx.settings.person_id))
+
+
+@ingest.command("apple-health")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def ingest_apple_health(ctx: Context, path: Path) -> None:
+    """Apple Health export.zip or export.xml."""
+    from ingest_workers.file_ingest import ingest_apple_health as run
+
+    _report_outcomes(run(ctx.lake(), path, ctx.settings.person_id))
+
+
+# -- etl ------------------------------------------------------------------------------------------
+def _run_etl(settings: BiolakeSettings, lake: Lake, full: bool) -> dict[str, int]:
+    from spark_jobs.etl import run_etl
+    from spark_jobs.session import build_spark_session
+
+    spark = build_spark_session(settings, "biolake-etl")
+    try:
+        report = run_etl(spark, lake, full=full)
+    finally:
+        spark.stop()
+    click.echo(
+        f"etl: {report.objects_processed} new objects, {report.records_read} records, "
+        f"{report.records_quarantined} quarantined, {report.gold_days_rebuilt} gold days rebuilt"
+    )
+    return report.table_rows
+
+
+def _print_tables(lake: Lake, rows: dict[str, int]) -> None:
+    click.echo(f"lake: {lake.config.uri}")
+    for name, count in rows.items():
+        click.echo(f"  {name:<45} {count:>8} rows")
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Rebuild silver and gold from all of bronze.")
+@pass_context
+def etl(ctx: Context, full: bool) -> None:
+    """Bronze → silver → gold (incremental)."""
+    lake = ctx.lake()
+    _print_tables(lake, _run_etl(ctx.settings, lake, full))
+
+
+# -- sql ------------------------------------------------------------------------------------------
+def _engine(ctx: Context):
+    if ctx.settings.engine != "duckdb":
+        raise BiolakeError("the Trino engine is not available yet: use --engine duckdb")
+    from app.engines.duckdb_engine import DuckDBEngine
+
+    return DuckDBEngine(ctx.lake())
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
+@pass_context
+def sql(ctx: Context, query: str, output: str) -> None:
+    """Run one read-only SELECT on the serving engine."""
+    result = _engine(ctx).query(query)
+    if output == "json":
+        click.echo(json.dumps(result.as_json(), default=str))
+        return
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in result.rows)) if result.rows else len(str(c))
+              for i, c in enumerate(result.columns)]
+    click.echo("  ".join(str(c).ljust(w) for c, w in zip(result.columns, widths, strict=True)))
+    for row in result.rows:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    click.echo(f"({len(result.rows)} rows, {result.engine})")
+
+
+# -- demo -----------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--no-serve", is_flag=True, help="Stop after building the lake.")
+@click.option("--seed", default=7, show_default=True, help="Sample person seed.")
+@click.option("--apple-health/--no-apple-health", default=True, show_default=True)
+@pass_context
+def demo(ctx: Context, no_serve: bool, seed: int, apple_health: bool) -> None:
+    """Generate a sample person, ingest, build and print every table's row count."""
+    from ingest_workers.file_ingest import (
+        ingest_apple_health as ingest_apple,
+    )
+    from ingest_workers.file_ingest import (
+        ingest_oura_saved_responses,
+        ingest_peloton_csv,
+    )
+    from ingest_workers.sample_person import generate_sample_person
+
+    settings, lake = ctx.settings, ctx.lake()
+    end_day: date = settings.today
+    files = generate_sample_person(
+        settings.home.expanduser() / "demo-input" / f"seed-{seed}-{end_day}", end_day=end_day,
+        seed=seed, apple_health=apple_health,
+    )
+    click.echo(f"sample person written to {files.root}")
+    outcomes = ingest_oura_saved_responses(lake, files.oura_dir, settings.person_id)
+    outcomes += ingest_peloton_csv(lake, files.peloton_csv, settings.person_id)
+    if files.apple_health_xml is not None:
+        outcomes += ingest_apple(lake, files.apple_health_xml, settings.person_id)
+    new = sum(o.status == "ingested" for o in outcomes)
+    click.echo(f"ingest: {len(outcomes)} files, {new} new")
+    if any(o.failed for o in outcomes):
+        _report_outcomes(outcomes)
+    _print_tables(lake, _run_etl(settings, lake, full=False))
+    if not no_serve:
+        click.echo("the dashboard arrives with a later release; query the lake with `biolake sql`")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except BiolakeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

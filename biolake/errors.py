@@ -1,0 +1,54 @@
+"""Errors raised by Bio-Lakehouse, as one small tree.
+
+    BiolakeError                  base of everything below; the CLI prints its message and exits 1
+    ├── ConfigError               settings that cannot work together (bad lake URI, missing jars)
+    ├── InputFormatError          an input file that cannot be read; names the file and position
+    │   └── UnsafeInputError      XML with external entities or entity expansion (refused, not parsed)
+    ├── UnknownInputError         a file the command does not recognise (e.g. unknown Oura prefix)
+    ├── EtlError                  a bronze → silver → gold step failed
+    └── QueryError                a query was refused or failed on the serving engine
+        └── ReadOnlyViolation     the SQL is not one read-only SELECT over allowed relations
+
+Messages always say *where*: the file, the line or record position, the field.
+"""
+
+from __future__ import annotations
+
+
+class BiolakeError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class ConfigError(BiolakeError):
+    """The settings cannot work (bad lake URI, missing jar cache, contradictory options)."""
+
+
+class InputFormatError(BiolakeError):
+    """An input file could not be read. `source_name` and `position` say where."""
+
+    def __init__(self, source_name: str, position: str | None, message: str) -> None:
+        self.source_name = source_name
+        self.position = position
+        self.reason = message
+        where = f"{source_name}, {position}" if position else source_name
+        super().__init__(f"{where}: {message}")
+
+
+class UnsafeInputError(InputFormatError):
+    """XML that declares entities (external or expanding) is refused before any expansion."""
+
+
+class UnknownInputError(BiolakeError):
+    """A file the ingest command does not know how to read."""
+
+
+class EtlError(BiolakeError):
+    """A bronze → silver → gold step failed."""
+
+
+class QueryError(BiolakeError):
+    """A query was refused or failed on the serving engine."""
+
+
+class ReadOnlyViolation(QueryError):
+    """The SQL is not a single read-only SELECT over the allowed relations."""

@@ -1,0 +1,162 @@
+"""Where things live in the lake, and the byte-level access to it (local folder or any S3 API).
+
+Layout (ARCHITECTURE.md):
+    bronze/<source>/<dataset>/<person_id>/<sha256>.<ext>   raw files exactly as received
+    silver/<table>, gold/<table>                           Delta tables (written by spark_jobs)
+    _ops/ingestion_log, _ops/quarantine, _ops/etl_objects  Delta tables (operations)
+
+Bronze keys are content addressed, so the same bytes arrive once; the pipeline never rewrites or
+deletes bronze, which is the replay source for `biolake etl --full`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlparse
+
+import pyarrow.fs as pafs
+
+from biolake.errors import ConfigError
+from biolake.settings import BiolakeSettings
+
+SILVER = "silver"
+GOLD = "gold"
+OPS = "_ops"
+
+
+@dataclass(frozen=True)
+class LakeConfig:
+    """The serialisable part of the settings that lake access needs (shipped to Spark tasks)."""
+
+    uri: str
+    s3_endpoint: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: BiolakeSettings) -> LakeConfig:
+        uri = settings.effective_lake_uri
+        if uri.startswith("s3://"):
+            access, secret = settings.require_s3_credentials()
+            return cls(uri, settings.s3_endpoint, settings.s3_region, access, secret)
+        return cls(uri)
+
+    def __repr__(self) -> str:  # never print the keys
+        return f"LakeConfig(uri={self.uri!r}, s3_endpoint={self.s3_endpoint!r})"
+
+
+class Lake:
+    """Paths and byte access for one lake. Keys are '/'-separated and relative to the lake root."""
+
+    def __init__(self, config: LakeConfig) -> None:
+        self.config = config
+        parsed = urlparse(config.uri)
+        self.is_s3 = parsed.scheme == "s3"
+        if self.is_s3:
+            if not parsed.netloc:
+                raise ConfigError(f"lake URI {config.uri!r} has no bucket")
+            self.fs: pafs.FileSystem = pafs.S3FileSystem(
+                access_key=config.s3_access_key,
+                secret_key=config.s3_secret_key,
+                region=config.s3_region,
+                endpoint_override=config.s3_endpoint,
+                scheme="http" if (config.s3_endpoint or "").startswith("http://") else "https",
+                allow_bucket_creation=False,
+            )
+            self._root = f"{parsed.netloc}{parsed.path}".rstrip("/")
+        else:
+            self.fs = pafs.LocalFileSystem()
+            self._root = str(Path(parsed.path))
+
+    # -- naming --------------------------------------------------------------------------------
+    @staticmethod
+    def bronze_key(source: str, dataset: str, person_id: str, sha256: str, ext: str) -> str:
+        return f"bronze/{source}/{dataset}/{person_id}/{sha256}.{ext.lstrip('.')}"
+
+    def uri_of(self, key: str) -> str:
+        """URI for delta-rs, DuckDB and people (s3://... or file://...)."""
+        return f"{self.config.uri}/{key}"
+
+    def table_uri(self, layer: str, table: str) -> str:
+        return self.uri_of(f"{layer}/{table}")
+
+    def spark_uri_of(self, key: str) -> str:
+        """Spark's Hadoop file systems call S3 's3a'."""
+        uri = self.uri_of(key)
+        return "s3a://" + uri[len("s3://"):] if self.is_s3 else uri
+
+    def spark_table_uri(self, layer: str, table: str) -> str:
+        return self.spark_uri_of(f"{layer}/{table}")
+
+    def delta_storage_options(self) -> dict[str, str]:
+        """Options for `deltalake` (delta-rs) to reach this lake."""
+        if not self.is_s3:
+            return {}
+        c = self.config
+        options = {
+            "AWS_ACCESS_KEY_ID": c.s3_access_key or "",
+            "AWS_SECRET_ACCESS_KEY": c.s3_secret_key or "",
+            "AWS_REGION": c.s3_region,
+            "AWS_S3_ALLOW_UNSAFE_RENAME": "true",
+            "AWS_ALLOW_HTTP": "true",
+        }
+        if c.s3_endpoint:
+            options["AWS_ENDPOINT_URL"] = c.s3_endpoint
+        return options
+
+    # -- bytes ---------------------------------------------------------------------------------
+    def _path(self, key: str) -> str:
+        return f"{self._root}/{key}"
+
+    def exists(self, key: str) -> bool:
+        return self.fs.get_file_info(self._path(key)).type != pafs.FileType.NotFound
+
+    def put_file(self, local_path: Path, key: str) -> None:
+        """Copy a local file to `key`, atomically: readers never see half an object."""
+        target = self._path(key)
+        if self.is_s3:
+            with local_path.open("rb") as src, self.fs.open_output_stream(target) as dst:
+                shutil.copyfileobj(src, dst, length=1 << 20)
+            return
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(f"{target}.partial")
+        shutil.copyfile(local_path, partial)
+        partial.replace(target)
+
+    @contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        with self.fs.open_input_stream(self._path(key)) as stream:
+            yield stream  # type: ignore[misc]
+
+    def list_keys(self, prefix: str) -> list[str]:
+        selector = pafs.FileSelector(self._path(prefix), recursive=True, allow_not_found=True)
+        root_len = len(self._root) + 1
+        return sorted(
+            info.path[root_len:]
+            for info in self.fs.get_file_info(selector)
+            if info.type == pafs.FileType.File and not info.path.endswith(".partial")
+        )
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """Names of the folders directly under `prefix` (not recursive)."""
+        selector = pafs.FileSelector(self._path(prefix), recursive=False, allow_not_found=True)
+        return sorted(
+            info.base_name
+            for info in self.fs.get_file_info(selector)
+            if info.type == pafs.FileType.Directory
+        )
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove everything under `prefix` (used only by `etl --full` on derived layers)."""
+        if prefix.split("/", 1)[0] == "bronze":
+            raise ConfigError("bronze is the replay source and is never deleted by the pipeline")
+        self.fs.delete_dir_contents(self._path(prefix), missing_dir_ok=True)
+
+    def local_root(self) -> Path | None:
+        return None if self.is_s3 else Path(self._root)

@@ -1,0 +1,34 @@
+"""Which extractor reads a bronze object, by (source, dataset). Shared by ingest and the ETL."""
+
+from __future__ import annotations
+
+from biolake.errors import UnknownInputError
+from ingest_workers.records import Extractor
+
+OURA_API = "oura_api"
+OURA_EXPORT = "oura_export"
+PELOTON_CSV = "peloton_csv"
+APPLE_HEALTH = "apple_health"
+
+APPLE_HEALTH_DATASET = "export_xml"  # one object holds every Apple Health dataset
+
+
+def extractor_for(source: str, dataset: str) -> Extractor:
+    # imported here so a Spark task only loads the parser it needs
+    if source == OURA_API:
+        from ingest_workers.oura_api_files import extract_oura_page
+
+        return extract_oura_page
+    if source == OURA_EXPORT:
+        from ingest_workers.oura_export import extract_oura_export_csv
+
+        return extract_oura_export_csv
+    if source == PELOTON_CSV:
+        from ingest_workers.peloton_csv import extract_peloton_csv
+
+        return extract_peloton_csv
+    if source == APPLE_HEALTH:
+        from ingest_workers.apple_health import extract_apple_health
+
+        return extract_apple_health
+    raise UnknownInputError(f"no extractor for source {source!r}, dataset {dataset!r}")

@@ -1,0 +1,228 @@
+"""`biolake etl`: bronze → silver → gold, incremental by default, `--full` to rebuild from bronze.
+
+Order of work, chosen so a crash at any point loses nothing and a rerun changes nothing:
+1. find ingested objects not yet in `_ops/etl_objects` (all of them with --full);
+2. extract their records once (persisted), normalize per dataset, MERGE into silver;
+3. rebuild the gold rows of exactly the (person, day)s those records touched;
+4. write quarantine rows, then mark the objects processed. A crash before step 4 means the
+   objects are read again next time, and the MERGEs make that harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from biolake.lake import GOLD, OPS, SILVER, Lake
+from ingest_workers.extractors import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_CSV
+from spark_jobs import delta_io
+from spark_jobs.apple_health_normalizer import (
+    APPLE_TABLES,
+    APPLE_WORKOUTS_DATASET,
+    normalize_apple_health,
+    normalize_apple_workouts,
+)
+from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records, pending_objects
+from spark_jobs.gold_daily import KEYS, daily_readiness_performance
+from spark_jobs.oura_normalizer import OURA_TABLES, normalize_oura
+from spark_jobs.peloton_normalizer import normalize_peloton_csv
+
+INGESTION_LOG = "ingestion_log"
+ETL_OBJECTS = "etl_objects"
+QUARANTINE = "quarantine"
+GOLD_DAILY = "daily_readiness_performance"
+WORKOUTS = "workouts"
+WORKOUT_KEYS = ["person_id", "workout_id"]
+
+
+@dataclass
+class EtlReport:
+    objects_processed: int = 0
+    records_read: int = 0
+    records_quarantined: int = 0
+    gold_days_rebuilt: int = 0
+    table_rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _SilverTarget:
+    """One silver table fed by some (source, dataset) pairs through one normalizer."""
+
+    table: str
+    keys: list[str]
+    selects: list[tuple[str, str | None]]  # (source, dataset or None for any dataset)
+    normalize: object  # Callable[[DataFrame], tuple[DataFrame, DataFrame]]
+
+
+def _silver_targets() -> list[_SilverTarget]:
+    targets = [
+        _SilverTarget(
+            t.table, list(t.keys), [(OURA_API, t.endpoint), (OURA_EXPORT, t.endpoint)],
+            lambda records, t=t: normalize_oura(records, t),
+        )
+        for t in OURA_TABLES
+    ]
+    targets.append(
+        _SilverTarget(
+            WORKOUTS, WORKOUT_KEYS, [(PELOTON_CSV, None), (APPLE_HEALTH, APPLE_WORKOUTS_DATASET)],
+            normalize_workouts,
+        )
+    )
+    targets += [
+        _SilverTarget(
+            apple.table, list(apple.keys), [(APPLE_HEALTH, d) for d in apple.datasets],
+            lambda records, a=apple: normalize_apple_health(records, a),
+        )
+        for apple in APPLE_TABLES
+    ]
+    return targets
+
+
+def normalize_workouts(records: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Silver `workouts` is fed by the Peloton CSV and by Apple Health workouts."""
+    peloton, peloton_rejected = normalize_peloton_csv(records.filter(F.col("_source") == PELOTON_CSV))
+    apple, apple_rejected = normalize_apple_workouts(records.filter(F.col("_source") == APPLE_HEALTH))
+    return (
+        peloton.unionByName(apple.select(*peloton.columns)),
+        peloton_rejected.unionByName(apple_rejected),
+    )
+
+
+def _select(records: DataFrame, selects: list[tuple[str, str | None]]) -> DataFrame:
+    condition = None
+    for source, dataset in selects:
+        clause = F.col("_source") == source
+        if dataset is not None:
+            clause = clause & (F.col("_dataset") == dataset)
+        condition = clause if condition is None else condition | clause
+    return records.filter(condition)
+
+
+def _silver_or_empty(spark: SparkSession, lake: Lake, target: _SilverTarget) -> DataFrame:
+    table = delta_io.read_table(spark, lake.spark_table_uri(SILVER, target.table))
+    if table is not None:
+        return table
+    empty = spark.createDataFrame([], RECORD_SCHEMA)
+    return target.normalize(empty)[0]  # type: ignore[operator]
+
+
+def _reset(lake: Lake) -> None:
+    """--full: drop everything derived from bronze (bronze and the ingestion log stay)."""
+    for prefix in (SILVER, GOLD, f"{OPS}/{QUARANTINE}", f"{OPS}/{ETL_OBJECTS}"):
+        lake.delete_prefix(prefix)
+
+
+def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport:
+    report = EtlReport()
+    log = delta_io.read_table(spark, lake.spark_table_uri(OPS, INGESTION_LOG))
+    if log is None:
+        return report
+    if full:
+        _reset(lake)
+    processed = delta_io.read_table(spark, lake.spark_table_uri(OPS, ETL_OBJECTS))
+    objects = pending_objects(log, processed).persist(StorageLevel.MEMORY_AND_DISK)
+    report.objects_processed = objects.count()
+    if report.objects_processed == 0:
+        objects.unpersist()
+        report.table_rows = table_row_counts(spark, lake)
+        return report
+
+    records = extract_records(objects, lake.config).persist(StorageLevel.MEMORY_AND_DISK)
+    present = {
+        (row["_source"], row["_dataset"]): row["count"]
+        for row in records.groupBy("_source", "_dataset").count().collect()
+    }
+    report.records_read = sum(present.values())
+
+    targets = _silver_targets()
+    touched_days: list[DataFrame] = []
+    rejected_parts: list[DataFrame] = []
+    for target in targets:
+        if not any((s, d) in present or (d is None and any(k[0] == s for k in present))
+                   for s, d in target.selects):
+            continue
+        silver, rejected = target.normalize(_select(records, target.selects))  # type: ignore[operator]
+        silver = silver.persist(StorageLevel.MEMORY_AND_DISK)
+        delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
+        if "day" in silver.columns:
+            touched_days.append(silver.select(*KEYS))
+        rejected_parts.append(rejected)
+
+    report.gold_days_rebuilt = _rebuild_gold(spark, lake, targets, touched_days)
+
+    if rejected_parts:
+        quarantine = rejected_parts[0]
+        for part in rejected_parts[1:]:
+            quarantine = quarantine.unionByName(part)
+        quarantine = quarantine.withColumn("quarantined_at", F.lit(datetime.now(UTC)))
+        quarantine = quarantine.persist(StorageLevel.MEMORY_AND_DISK)
+        report.records_quarantined = quarantine.count()
+        delta_io.insert_new(
+            spark, quarantine, lake.spark_table_uri(OPS, QUARANTINE),
+            ["_object_key", "_position", "_dataset", "reason"],
+        )
+    _mark_processed(spark, lake, objects, records)
+    spark.catalog.clearCache()
+    report.table_rows = table_row_counts(spark, lake)
+    return report
+
+
+def _rebuild_gold(
+    spark: SparkSession, lake: Lake, targets: list[_SilverTarget], touched: list[DataFrame]
+) -> int:
+    if not touched:
+        return 0
+    days = touched[0]
+    for part in touched[1:]:
+        days = days.union(part)
+    days = days.distinct().persist(StorageLevel.MEMORY_AND_DISK)
+    by_table = {t.table: t for t in targets}
+
+    def silver_for(table: str) -> DataFrame:
+        return _silver_or_empty(spark, lake, by_table[table]).join(days, KEYS, "left_semi")
+
+    gold = daily_readiness_performance(
+        readiness=silver_for("oura_daily_readiness"),
+        daily_sleep=silver_for("oura_daily_sleep"),
+        sleep_periods=silver_for("oura_sleep"),
+        activity=silver_for("oura_daily_activity"),
+        workouts=silver_for(WORKOUTS),
+    )
+    delta_io.merge_replace(spark, gold, lake.spark_table_uri(GOLD, GOLD_DAILY), KEYS)
+    return days.count()
+
+
+def _mark_processed(spark: SparkSession, lake: Lake, objects: DataFrame, records: DataFrame) -> None:
+    counts = records.groupBy(F.col("_object_key").alias("object_key")).agg(
+        F.count("*").alias("record_count"),
+        F.sum(F.col("_error").isNotNull().cast("long")).alias("extraction_errors"),
+    )
+    done = (
+        objects.join(counts, "object_key", "left")
+        .select(
+            "object_key", "person_id", "source", "dataset",
+            F.coalesce("record_count", F.lit(0)).alias("record_count"),
+            F.coalesce("extraction_errors", F.lit(0)).alias("extraction_errors"),
+            F.lit(datetime.now(UTC)).alias("processed_at"),
+        )
+    )
+    delta_io.insert_new(spark, done, lake.spark_table_uri(OPS, ETL_OBJECTS), ["object_key"])
+
+
+def table_row_counts(spark: SparkSession, lake: Lake) -> dict[str, int]:
+    counts = {}
+    for layer in (SILVER, GOLD, OPS):
+        for name in sorted(list_tables(lake, layer)):
+            table = delta_io.read_table(spark, lake.spark_table_uri(layer, name))
+            if table is not None:
+                counts[f"{layer}.{name}"] = table.count()
+    return counts
+
+
+def list_tables(lake: Lake, layer: str) -> list[str]:
+    """Delta tables directly under a layer (folders holding a _delta_log)."""
+    return [name for name in lake.list_dirs(layer) if lake.exists(f"{layer}/{name}/_delta_log")]

@@ -1,0 +1,89 @@
+"""The SparkSession factory: Delta enabled, jars from the local cache, S3A when the lake is on S3.
+
+Only `main()` functions and the test fixture call this; job functions receive the session.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from biolake.errors import ConfigError
+from biolake.lake import LakeConfig
+from biolake.settings import BiolakeSettings
+
+
+def _jars(folder: Path) -> list[str]:
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not jars:
+        raise ConfigError(
+            f"no jars in {folder}: run `make jars` (or spark_jobs/jars/fetch.sh) once to fetch "
+            "the Delta Lake and S3 jars into the cache"
+        )
+    return jars
+
+
+def spark_conf(settings: BiolakeSettings, lake: LakeConfig) -> dict[str, str]:
+    """Every Spark setting this project uses, as plain strings (also used for spark-submit)."""
+    jars = _jars(settings.effective_jars_dir / "delta")
+    is_s3 = lake.uri.startswith("s3://")
+    if is_s3:
+        jars += _jars(settings.effective_jars_dir / "s3")
+    conf = {
+        "spark.master": settings.spark_master,
+        "spark.jars": ",".join(jars),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.default.parallelism": str(settings.spark_shuffle_partitions),
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        # pandas 3: without Arrow a missing string becomes the text 'nan'
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # tables must stay readable by Trino and delta-rs: no deletion vectors or other
+        # writer features they may not support
+        "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
+        "spark.databricks.delta.retentionDurationCheck.enabled": "true",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # a value that does not parse becomes NULL (and is then quarantined with a reason)
+        # instead of failing the whole job
+        "spark.sql.ansi.enabled": "false",
+    }
+    if is_s3:
+        conf.update(
+            {
+                "spark.hadoop.fs.s3a.access.key": lake.s3_access_key or "",
+                "spark.hadoop.fs.s3a.secret.key": lake.s3_secret_key or "",
+                "spark.hadoop.fs.s3a.endpoint.region": lake.s3_region,
+                "spark.hadoop.fs.s3a.path.style.access": "true",
+                "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+                "spark.hadoop.fs.s3a.aws.credentials.provider":
+                    "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+                "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
+            }
+        )
+        if lake.s3_endpoint:
+            conf["spark.hadoop.fs.s3a.endpoint"] = lake.s3_endpoint
+            conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(
+                lake.s3_endpoint.startswith("https://")
+            ).lower()
+    return conf
+
+
+def build_spark_session(settings: BiolakeSettings, app_name: str = "biolake") -> SparkSession:
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # executors must run the same interpreter (and so the same packages) as the driver
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in spark_conf(settings, LakeConfig.from_settings(settings)).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
