@@ -25,7 +25,11 @@ _FORBIDDEN = (
 def check_read_only(sql: str, allowed_relations: set[str]) -> exp.Query:
     """The parsed query, or ReadOnlyViolation saying exactly what is not allowed."""
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        # a trailing comment after the last ';' parses as an empty Semicolon statement
+        statements = [
+            s for s in sqlglot.parse(sql, read=DIALECT)
+            if s is not None and not isinstance(s, exp.Semicolon)
+        ]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pyarrow.fs as pafs
 
@@ -72,7 +72,7 @@ class Lake:
             self._root = f"{parsed.netloc}{parsed.path}".rstrip("/")
         else:
             self.fs = pafs.LocalFileSystem()
-            self._root = str(Path(parsed.path))
+            self._root = str(Path(unquote(parsed.path)))  # file URIs escape spaces
 
     # -- naming --------------------------------------------------------------------------------
     @staticmethod

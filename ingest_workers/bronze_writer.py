@@ -3,7 +3,8 @@
 The file is hashed, read through its extractor (to count records and to reject a file that
 cannot be read at all), copied unchanged to `bronze/<source>/<dataset>/<person>/<sha256>.<ext>`
 and logged. A rejected file is kept in bronze too (raw input is never lost) and logged with the
-reason; the ETL only reads objects logged as `ingested`.
+reason; the ETL only reads objects logged as `ingested`. Ingesting a rejected file again validates
+it again and, if it now reads, its log row turns `ingested`.
 """
 
 from __future__ import annotations
@@ -76,12 +77,12 @@ def ingest_local_file(
     key = lake.bronze_key(source, dataset, person_id, checksum, extension)
 
     previous = log.find(key)
-    if previous is not None:
+    if previous is not None and previous["status"] == INGESTED:
         return IngestOutcome(
-            name, source, dataset, key,
-            ALREADY_INGESTED if previous["status"] == INGESTED else REJECTED,
-            previous["record_count"] or 0, previous["error_count"] or 0, previous["error"],
+            name, source, dataset, key, ALREADY_INGESTED,
+            previous["record_count"] or 0, previous["error_count"] or 0, None,
         )
+    # new bytes, or bytes rejected before: (re)validate, since the parser may have been fixed
 
     error: str | None = None
     try:

@@ -7,6 +7,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from biolake.errors import InputFormatError
 from biolake.lake import Lake
 from ingest_workers import apple_health, oura_api_files, oura_export
 from ingest_workers.bronze_writer import IngestOutcome, ingest_local_file
@@ -76,6 +77,9 @@ def ingest_apple_health(lake: Lake, path: Path, person_id: str) -> list[IngestOu
         tempfile.TemporaryDirectory(prefix="biolake-apple-") as tmp,
     ):
         local = Path(tmp) / "export.xml"
-        with local.open("wb") as out:
-            shutil.copyfileobj(stream, out, length=1 << 20)
+        try:
+            with local.open("wb") as out:
+                shutil.copyfileobj(stream, out, length=1 << 20)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise InputFormatError(f"{path}:{member_name}", None, f"broken zip member: {exc}") from exc
         return ingest(local, f"{path.name}:{member_name}")

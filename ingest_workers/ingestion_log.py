@@ -2,7 +2,8 @@
 
 Written with delta-rs (`deltalake`) so ingest workers stay light (no JVM); read by the ETL to find
 objects it has not processed yet. Rows are inserted with a MERGE on `object_key`, so logging the
-same object twice leaves one row.
+same object twice leaves one row; a row turns from `rejected` to `ingested` when a fixed
+parser reads the same bytes again.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class IngestionLog:
             return
         (
             table.merge(batch, predicate="t.object_key = s.object_key", source_alias="s", target_alias="t")
+            .when_matched_update_all(predicate="t.status = 'rejected' AND s.status = 'ingested'")
             .when_not_matched_insert_all()
             .execute()
         )

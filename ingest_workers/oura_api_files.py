@@ -57,6 +57,8 @@ def extract_oura_page(stream: BinaryIO, object_name: str) -> Iterator[ExtractedR
         raise InputFormatError(
             object_name, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
         ) from exc
+    except RecursionError as exc:  # e.g. "[[[[...": reject the file rather than crash the batch
+        raise InputFormatError(object_name, None, "invalid JSON: nested too deeply") from exc
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):
         raise InputFormatError(
             object_name, None, 'not an Oura list response: expected {"data": [...], "next_token": ...}'

@@ -38,7 +38,6 @@ EXPORT_FILE_ENDPOINTS: dict[str, str] = {
     "dailycardiovascularage": "daily_cardiovascular_age",
     "vo2max": "vO2_max",
 }
-PRIVACY_FILES = {"rawlocation", "account", "contact", "paymentmethod"}
 
 _INT = re.compile(r"^-?\d+$")
 _FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
@@ -49,8 +48,11 @@ _TEXT_FIELDS = {"id", "day", "movement_30_sec", "sleep_phase_5_min", "sleep_phas
 
 def endpoint_for_export_file(name: str) -> str | None:
     """`App Data/SleepModel.csv` → `sleep`; None for files this project does not read."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    if not base.lower().endswith(".csv"):
+    parts = name.replace("\\", "/").split("/")
+    base = parts[-1]
+    # `._dailysleep.csv` / `__MACOSX/` are macOS resource forks added when a zip is re-made on a
+    # Mac: binary, not CSV, and their stems would otherwise map to a real endpoint
+    if not base.lower().endswith(".csv") or base.startswith(".") or "__MACOSX" in parts:
         return None
     stem = re.sub(r"[^a-z0-9]", "", base[:-4].lower())
     return EXPORT_FILE_ENDPOINTS.get(stem)
@@ -79,27 +81,44 @@ def _typed(field: str, cell: str) -> Any:
 def extract_oura_export_csv(stream: BinaryIO, object_name: str) -> Iterator[ExtractedRecord]:
     """One export CSV → one API-shaped document per row."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    header_line = text.readline()
+    try:
+        header_line = text.readline()
+    except UnicodeDecodeError as exc:
+        # text is decoded in 8 KiB chunks, so the bad byte is somewhere in the first chunk
+        message = f"not UTF-8 text ({exc.reason})"
+        raise InputFormatError(object_name, "first 8 KiB", message) from exc
     if not header_line.strip():
         return  # an empty or header-less file has no records
     delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
     header = next(csv.reader([header_line], delimiter=delimiter))
     reader = csv.reader(text, delimiter=delimiter)
-    for line_offset, row in enumerate(reader, start=2):
-        position = f"line {line_offset}"
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            yield ExtractedRecord(
-                position, error=f"expected {len(header)} fields, found {len(row)}"
-            )
-            continue
-        try:
-            payload = {field: _typed(field, cell) for field, cell in zip(header, row, strict=True)}
-        except ValueError as exc:
-            yield ExtractedRecord(position, error=str(exc))
-            continue
-        yield ExtractedRecord(position, payload=payload)
+    # A row's position is the line it starts on, counted in the file: the header was read before
+    # the reader started (hence + 1) and a quoted JSON cell may span lines (so rows != lines).
+    start = 2
+    try:
+        for row in reader:
+            position, start = f"line {start}", reader.line_num + 2
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                yield ExtractedRecord(
+                    position, error=f"expected {len(header)} fields, found {len(row)}"
+                )
+                continue
+            try:
+                payload = {
+                    field: _typed(field, cell) for field, cell in zip(header, row, strict=True)
+                }
+            except ValueError as exc:
+                yield ExtractedRecord(position, error=str(exc))
+                continue
+            yield ExtractedRecord(position, payload=payload)
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(  # decoded in chunks: the bad byte is on a later line
+            object_name, f"after line {reader.line_num + 1}", f"not UTF-8 text ({exc.reason})"
+        ) from exc
+    except csv.Error as exc:
+        raise InputFormatError(object_name, f"line {reader.line_num + 1}", str(exc)) from exc
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from biolake.delta_tables import list_tables, row_count
 from biolake.lake import GOLD, OPS, SILVER, Lake
 from ingest_workers.extractors import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_CSV
 from spark_jobs import delta_io
@@ -161,10 +162,11 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
         quarantine = quarantine.withColumn("quarantined_at", F.lit(datetime.now(UTC)))
         quarantine = quarantine.persist(StorageLevel.MEMORY_AND_DISK)
         report.records_quarantined = quarantine.count()
-        delta_io.insert_new(
-            spark, quarantine, lake.spark_table_uri(OPS, QUARANTINE),
-            ["_object_key", "_position", "_dataset", "reason"],
-        )
+        if report.records_quarantined or not lake.exists(f"{OPS}/{QUARANTINE}/_delta_log"):
+            delta_io.insert_new(
+                spark, quarantine, lake.spark_table_uri(OPS, QUARANTINE),
+                ["_object_key", "_position", "_dataset", "reason"],
+            )
     _mark_processed(spark, lake, objects, records)
     spark.catalog.clearCache()
     report.table_rows = table_row_counts(spark, lake)
@@ -214,15 +216,9 @@ def _mark_processed(spark: SparkSession, lake: Lake, objects: DataFrame, records
 
 
 def table_row_counts(spark: SparkSession, lake: Lake) -> dict[str, int]:
-    counts = {}
-    for layer in (SILVER, GOLD, OPS):
-        for name in sorted(list_tables(lake, layer)):
-            table = delta_io.read_table(spark, lake.spark_table_uri(layer, name))
-            if table is not None:
-                counts[f"{layer}.{name}"] = table.count()
-    return counts
-
-
-def list_tables(lake: Lake, layer: str) -> list[str]:
-    """Delta tables directly under a layer (folders holding a _delta_log)."""
-    return [name for name in lake.list_dirs(layer) if lake.exists(f"{layer}/{name}/_delta_log")]
+    """Rows per table, from the Delta logs' file statistics (no data file is read)."""
+    return {
+        f"{layer}.{name}": row_count(lake, layer, name)
+        for layer in (SILVER, GOLD, OPS)
+        for name in list_tables(lake, layer)
+    }

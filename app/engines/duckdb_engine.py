@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import sqlglot
-from deltalake import DeltaTable
 
 from app.sql_guard import DIALECT, check_read_only
+from biolake.delta_tables import list_tables, read_arrow
 from biolake.errors import QueryError
 from biolake.lake import GOLD, OPS, SILVER, Lake
 
@@ -53,11 +53,8 @@ class DuckDBEngine:
         self._lake = lake
         self._tables: dict[str, pa.Table] = {}
         for layer in SERVED_LAYERS:
-            for name in lake.list_dirs(layer):
-                if lake.exists(f"{layer}/{name}/_delta_log") and name not in self._tables:
-                    self._tables[name] = DeltaTable(
-                        lake.table_uri(layer, name), storage_options=lake.delta_storage_options()
-                    ).to_pyarrow_table()
+            for name in list_tables(lake, layer):
+                self._tables.setdefault(name, read_arrow(lake, layer, name))
         self._connection = duckdb.connect(":memory:")
         for name, table in self._tables.items():
             self._connection.register(name, table)
