@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from biolake.delta_tables import list_tables, row_count
@@ -31,6 +31,7 @@ from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records, pending_obj
 from spark_jobs.gold_daily import KEYS, daily_readiness_performance
 from spark_jobs.oura_normalizer import OURA_TABLES, normalize_oura
 from spark_jobs.peloton_normalizer import normalize_peloton_csv
+from spark_jobs.validation import QUARANTINE_COLUMNS, PayloadSpec, parse_payloads
 
 INGESTION_LOG = "ingestion_log"
 ETL_OBJECTS = "etl_objects"
@@ -93,14 +94,29 @@ def normalize_workouts(records: DataFrame) -> tuple[DataFrame, DataFrame]:
     )
 
 
-def _select(records: DataFrame, selects: list[tuple[str, str | None]]) -> DataFrame:
-    condition = None
+def _selected(selects: list[tuple[str, str | None]]) -> Column:
+    condition = F.lit(False)
     for source, dataset in selects:
         clause = F.col("_source") == source
         if dataset is not None:
             clause = clause & (F.col("_dataset") == dataset)
-        condition = clause if condition is None else condition | clause
-    return records.filter(condition)
+        condition = condition | clause
+    return condition
+
+
+def _select(records: DataFrame, selects: list[tuple[str, str | None]]) -> DataFrame:
+    return records.filter(_selected(selects))
+
+
+def _unrouted(records: DataFrame, targets: list[_SilverTarget]) -> DataFrame:
+    """Records no silver table reads (e.g. an Apple Health record without a type): quarantined
+    with their extraction error, never dropped in silence."""
+    routed = _selected([select for target in targets for select in target.selects])
+    return records.filter(~routed).select(
+        *[c for c in QUARANTINE_COLUMNS if c != "reason"],
+        F.coalesce("_error", F.concat(F.lit("no silver table reads dataset '"), "_dataset", F.lit("'")))
+        .alias("reason"),
+    )
 
 
 def _silver_or_empty(spark: SparkSession, lake: Lake, target: _SilverTarget) -> DataFrame:
@@ -109,6 +125,12 @@ def _silver_or_empty(spark: SparkSession, lake: Lake, target: _SilverTarget) -> 
         return table
     empty = spark.createDataFrame([], RECORD_SCHEMA)
     return target.normalize(empty)[0]  # type: ignore[operator]
+
+
+def _empty_quarantine(spark: SparkSession) -> DataFrame:
+    """A quarantine table exists from the first run on, so readers never miss it."""
+    empty = spark.createDataFrame([], RECORD_SCHEMA)
+    return parse_payloads(empty, PayloadSpec("x STRING"))[1]
 
 
 def _reset(lake: Lake) -> None:
@@ -151,22 +173,28 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
         delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
         if "day" in silver.columns:
             touched_days.append(silver.select(*KEYS))
-        rejected_parts.append(rejected)
+        rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
+        if rejected.count():  # counted per table, while its parsed records are at hand
+            rejected_parts.append(rejected)
+
+    unrouted = _unrouted(records, targets).persist(StorageLevel.MEMORY_AND_DISK)
+    if unrouted.count():
+        rejected_parts.append(unrouted)
 
     report.gold_days_rebuilt = _rebuild_gold(spark, lake, targets, touched_days)
 
-    if rejected_parts:
+    if rejected_parts or not lake.exists(f"{OPS}/{QUARANTINE}/_delta_log"):
+        rejected_parts = rejected_parts or [_empty_quarantine(spark)]
         quarantine = rejected_parts[0]
         for part in rejected_parts[1:]:
             quarantine = quarantine.unionByName(part)
         quarantine = quarantine.withColumn("quarantined_at", F.lit(datetime.now(UTC)))
         quarantine = quarantine.persist(StorageLevel.MEMORY_AND_DISK)
         report.records_quarantined = quarantine.count()
-        if report.records_quarantined or not lake.exists(f"{OPS}/{QUARANTINE}/_delta_log"):
-            delta_io.insert_new(
-                spark, quarantine, lake.spark_table_uri(OPS, QUARANTINE),
-                ["_object_key", "_position", "_dataset", "reason"],
-            )
+        delta_io.insert_new(
+            spark, quarantine, lake.spark_table_uri(OPS, QUARANTINE),
+            ["_object_key", "_position", "_dataset", "reason"],
+        )
     _mark_processed(spark, lake, objects, records)
     spark.catalog.clearCache()
     report.table_rows = table_row_counts(spark, lake)

@@ -72,16 +72,19 @@ def _number(field: str) -> Column:
     return F.when(text.isin("", "None"), F.lit(None)).otherwise(text).cast("double")
 
 
-def _offset_minutes(label: Column) -> Column:
-    numeric = F.regexp_extract(label, r"^([+-])(\d{2}):?(\d{2})?$", 0) != ""
-    sign = F.when(F.substring(label, 1, 1) == "-", F.lit(-1)).otherwise(F.lit(1))
-    hours = F.substring(label, 2, 2).cast("int")
-    minutes = F.coalesce(F.nullif(F.regexp_extract(label, r"(\d{2})$", 1), F.lit("")).cast("int"), F.lit(0))
-    numeric_offset = sign * (hours * 60 + F.when(F.length(label) > 3, minutes).otherwise(F.lit(0)))
+def _utc_offset(label: Column) -> Column:
+    """'-07' → '-07:00', '+0530' → '+05:30', 'CDT' → '-05:00'; NULL for an unknown label."""
+    digits = F.rpad(F.regexp_replace(label, "[^0-9]", ""), 4, "0")
+    numeric = F.concat(F.substring(label, 1, 1), F.substring(digits, 1, 2), F.lit(":"), F.substring(digits, 3, 2))
     abbreviations = F.create_map(*chain.from_iterable(
-        (F.lit(k), F.lit(v)) for k, v in TZ_ABBREVIATION_OFFSETS_MIN.items()
+        (F.lit(name), F.lit(_format_offset(minutes))) for name, minutes in TZ_ABBREVIATION_OFFSETS_MIN.items()
     ))
-    return F.when(numeric, numeric_offset).otherwise(abbreviations[F.upper(label)])
+    return F.when(label.rlike(r"^[+-]\d"), numeric).otherwise(abbreviations[F.upper(label)])
+
+
+def _format_offset(minutes: int) -> str:
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def normalize_peloton_csv(records: DataFrame) -> tuple[DataFrame, DataFrame]:
@@ -90,10 +93,10 @@ def normalize_peloton_csv(records: DataFrame) -> tuple[DataFrame, DataFrame]:
     stamped = (
         valid.withColumn("_local_text", F.regexp_extract("p.workout_timestamp", TIMESTAMP_PATTERN, 1))
         .withColumn("tz_label", F.regexp_extract("p.workout_timestamp", TIMESTAMP_PATTERN, 2))
-        .withColumn("_offset_min", _offset_minutes(F.col("tz_label")))
+        .withColumn("_offset", _utc_offset(F.col("tz_label")))
         .withColumn("_local", F.to_timestamp("_local_text", "yyyy-MM-dd HH:mm"))
     )
-    unknown_label = F.col("_offset_min").isNull()
+    unknown_label = F.col("_offset").isNull()
     bad_time = F.col("_local").isNull()
     rejected_time = stamped.filter(unknown_label | bad_time).withColumn(
         "reason",
@@ -112,7 +115,7 @@ def normalize_peloton_csv(records: DataFrame) -> tuple[DataFrame, DataFrame]:
             F.sha2(F.concat_ws("|", "person_id", F.lit("peloton"), "_local_text", title,
                                F.coalesce(instructor, F.lit(""))), 256), 1, 32
         ).alias("workout_id"),
-        F.timestamp_seconds(F.unix_timestamp("_local") - F.col("_offset_min") * 60).alias("started_at"),
+        F.to_timestamp(F.concat("_local_text", "_offset"), "yyyy-MM-dd HH:mmXXX").alias("started_at"),
         F.to_date("_local").alias("day"),
         F.lower(F.regexp_replace(F.trim("p.fitness_discipline"), r"[^A-Za-z0-9]+", "_")).alias("discipline"),
         title.alias("title"),

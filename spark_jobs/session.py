@@ -55,6 +55,9 @@ def spark_conf(settings: BiolakeSettings, lake: LakeConfig) -> dict[str, str]:
         # a value that does not parse becomes NULL (and is then quarantined with a reason)
         # instead of failing the whole job
         "spark.sql.ansi.enabled": "false",
+        # the JSON rewrite turns each `p.field` into its own from_json call, multiplying the
+        # parsing and producing generated code too large to compile
+        "spark.sql.optimizer.enableJsonExpressionOptimization": "false",
     }
     if is_s3:
         conf.update(

@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from biolake.delta_tables import list_tables
 from biolake.lake import GOLD, OPS, SILVER
 from ingest_workers.file_ingest import (
     ingest_apple_health,
     ingest_oura_saved_responses,
     ingest_peloton_csv,
 )
-from biolake.delta_tables import list_tables
 from spark_jobs.etl import run_etl
 from tests.conftest import make_lake, read_delta
 
@@ -191,7 +191,8 @@ def test_real_files_send_nothing_to_quarantine(stages) -> None:
     # the real samples are clean: if a record of theirs is ever quarantined, this list must name it
     expected: list[tuple[str, str, str]] = []
     quarantine = stages["first"]["_ops.quarantine"]
-    assert list(zip(quarantine["_object_key"], quarantine["_position"], quarantine["reason"])) == expected
+    got = zip(quarantine["_object_key"], quarantine["_position"], quarantine["reason"], strict=True)
+    assert list(got) == expected
 
 
 def test_gold_matches_the_raw_files_day_by_day(stages, real_fixtures: Path) -> None:
