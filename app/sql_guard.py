@@ -23,7 +23,11 @@ _FORBIDDEN = (
 
 
 def check_read_only(sql: str, allowed_relations: set[str]) -> exp.Query:
-    """The parsed query, or ReadOnlyViolation saying exactly what is not allowed."""
+    """The parsed query, or ReadOnlyViolation saying exactly what is not allowed.
+
+    `allowed_relations` lists every accepted spelling of a relation (`workouts`,
+    `lake.workouts`, ...): a name is compared with its qualifiers, so `system.runtime.nodes`
+    never passes as `nodes`."""
     try:
         # a trailing comment after the last ';' parses as an empty Semicolon statement
         statements = [
@@ -47,9 +51,9 @@ def check_read_only(sql: str, allowed_relations: set[str]) -> exp.Query:
     for table in query.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             raise ReadOnlyViolation(f"table functions are not allowed: {table.sql(dialect=DIALECT)}")
-        name = table.name.lower()
-        if name in cte_names and not table.db:
+        if table.name.lower() in cte_names and not table.db:
             continue
+        name = ".".join(p for p in (table.catalog, table.db, table.name) if p).lower()
         if name not in allowed:
             raise ReadOnlyViolation(
                 f"unknown relation '{table.sql(dialect=DIALECT)}'; allowed: {', '.join(sorted(allowed))}"

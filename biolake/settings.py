@@ -43,12 +43,36 @@ class BiolakeSettings(BaseSettings):
     s3_access_key: SecretStr | None = None
     s3_secret_key: SecretStr | None = None
 
+    # Trino (cluster mode, or a local server): the analyst reads, the writer registers and
+    # replaces views and is never used by anything user-facing
+    trino_url: str = "http://127.0.0.1:8080"
+    trino_catalog: str = "lakehouse"
+    trino_user: str = "analyst"
+    trino_writer_user: str = "biolake_writer"
+
     # Spark
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
     spark_shuffle_partitions: int = 4
     cache_dir: Path = Field(default_factory=_default_cache, description="Downloads: jars, Trino")
     jars_dir: Path | None = Field(default=None, description="default: <cache_dir>/jars")
+
+    # Oura API v2 live client (OAuth2 authorization code; README "Connect your Oura account")
+    oura_client_id: str | None = None
+    oura_client_secret: SecretStr | None = None
+    oura_api_base: str = "https://api.ouraring.com"  # data routes and /oauth/token
+    oura_auth_base: str = "https://cloud.ouraring.com"  # /oauth/authorize (the consent page)
+    oura_redirect_uri: str = Field(
+        default="http://127.0.0.1:8765/callback",
+        description="Must equal the redirect URI registered with the Oura app",
+    )
+    oura_scopes: str = "personal daily heartrate workout session spo2Daily stress heart_health"
+    oura_token_store: Literal["file", "kubernetes"] = "file"
+    oura_token_file: Path | None = Field(default=None, description="default: <home>/secrets/oura_tokens.json")
+    oura_k8s_namespace: str | None = Field(default=None, description="default: the pod's namespace")
+    oura_k8s_secret: str = "biolake-oura-tokens"
+    oura_lookback_days: int = Field(default=7, ge=0, description="Re-read days Oura may rescore")
+    oura_first_sync_days: int = Field(default=365, ge=1, description="History of a first sync")
 
     @field_validator("lake_uri")
     @classmethod
@@ -62,6 +86,25 @@ class BiolakeSettings(BaseSettings):
         if self.lake_uri:
             return self.lake_uri
         return (self.home.expanduser().resolve() / "lake").as_uri()
+
+    @field_validator("oura_api_base", "oura_auth_base")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"must start with https:// or http://, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def effective_oura_token_file(self) -> Path:
+        return (self.oura_token_file or self.home / "secrets" / "oura_tokens.json").expanduser()
+
+    def require_oura_client(self) -> tuple[str, str]:
+        if not self.oura_client_id or self.oura_client_secret is None:
+            raise ConfigError(
+                "the Oura client is not configured: set BIOLAKE_OURA_CLIENT_ID and "
+                "BIOLAKE_OURA_CLIENT_SECRET (from your app at https://cloud.ouraring.com/oauth/applications)"
+            )
+        return self.oura_client_id, self.oura_client_secret.get_secret_value()
 
     @property
     def effective_jars_dir(self) -> Path:

@@ -1,20 +1,18 @@
 """The embedded serving engine: DuckDB over the lake's Delta tables.
 
 Tables are read with delta-rs into Arrow (DuckDB's own Delta extension would be downloaded at
-run time, which a closed machine cannot do) and registered under their table names. Queries are
-written in Trino SQL, checked read-only, transpiled by sqlglot and run with DuckDB's access to
-files and the network switched off.
+run time, which a closed machine cannot do) and exposed as `lake.<table>`; the nine gold views
+are created as `gold.<view>` from the same Trino SQL files Trino uses, transpiled by sqlglot.
+Queries are checked read-only and run with DuckDB's file and network access switched off.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import duckdb
-import pyarrow as pa
 import sqlglot
 
+from app.engines.base import QueryResult, jsonable
+from app.gold_views import GOLD_SCHEMA, LAKE_SCHEMA, load_views
 from app.sql_guard import DIALECT, check_read_only
 from biolake.delta_tables import list_tables, read_arrow
 from biolake.errors import QueryError
@@ -23,60 +21,53 @@ from biolake.lake import GOLD, OPS, SILVER, Lake
 SERVED_LAYERS = (GOLD, SILVER, OPS)
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[list[Any]]
-    sql: str
-    executed_sql: str
-    engine: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"columns": self.columns, "rows": self.rows, "sql": self.sql,
-                "executed_sql": self.executed_sql, "engine": self.engine}
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+def to_duckdb(trino_sql: str) -> str:
+    return sqlglot.transpile(trino_sql, read=DIALECT, write="duckdb")[0]
 
 
 class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, lake: Lake) -> None:
-        self._lake = lake
-        self._tables: dict[str, pa.Table] = {}
+        self._connection = duckdb.connect(":memory:")
+        self._tables: list[str] = []
+        self._views: list[str] = []
+        self._connection.execute(f"CREATE SCHEMA {LAKE_SCHEMA}")
+        self._connection.execute(f"CREATE SCHEMA {GOLD_SCHEMA}")
         for layer in SERVED_LAYERS:
             for name in list_tables(lake, layer):
-                self._tables.setdefault(name, read_arrow(lake, layer, name))
-        self._connection = duckdb.connect(":memory:")
-        for name, table in self._tables.items():
-            self._connection.register(name, table)
-        # after registration: no file, extension or network access from SQL
+                if name in self._tables:
+                    continue
+                arrow_name = f"__arrow_{layer.strip('_')}_{name}"
+                self._connection.register(arrow_name, read_arrow(lake, layer, name))
+                self._connection.execute(
+                    f'CREATE VIEW {LAKE_SCHEMA}."{name}" AS SELECT * FROM "{arrow_name}"'
+                )
+                self._tables.append(name)
+        if "daily_readiness_performance" in self._tables:
+            for view in load_views():
+                self._connection.execute(
+                    f'CREATE VIEW {GOLD_SCHEMA}."{view.name}" AS {to_duckdb(view.sql)}'
+                )
+                self._views.append(view.name)
+        # unqualified names find the gold views first, then the lake's tables
+        self._connection.execute(f"SET search_path = '{GOLD_SCHEMA},{LAKE_SCHEMA}'")
+        # from here on: no file, extension or network access from SQL, and no way back
         self._connection.execute("SET enable_external_access = false")
         self._connection.execute("SET lock_configuration = true")
 
-    @property
     def relations(self) -> set[str]:
-        return set(self._tables)
+        names = {f"{LAKE_SCHEMA}.{t}" for t in self._tables}
+        names |= {f"{GOLD_SCHEMA}.{v}" for v in self._views}
+        return names | set(self._tables) | set(self._views)
 
     def query(self, sql: str) -> QueryResult:
-        parsed = check_read_only(sql, self.relations)
+        parsed = check_read_only(sql, self.relations())
         executed = parsed.sql(dialect="duckdb")
         try:
             cursor = self._connection.execute(executed)
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB could not run the query: {exc}") from exc
         columns = [d[0] for d in cursor.description]
-        rows = [[_jsonable(v) for v in row] for row in cursor.fetchall()]
+        rows = [[jsonable(v) for v in row] for row in cursor.fetchall()]
         return QueryResult(columns, rows, sql, executed, self.name)
-
-
-def transpile_to_duckdb(sql: str) -> str:
-    return sqlglot.transpile(sql, read=DIALECT, write="duckdb")[0]
