@@ -8,7 +8,10 @@ export SPARK_LOCAL_IP := 127.0.0.1
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install jars demo test lint clean
+TRINO_VERSION := 476
+TRINO_TARBALL := $(BIOLAKE_CACHE)/trino/trino-server-$(TRINO_VERSION).tar.gz
+
+.PHONY: help install jars trino demo test lint clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,10 +27,16 @@ install: $(STAMP)  ## Create the virtualenv and install the project with its dev
 jars:  ## Fetch the Delta Lake and S3 jars into the cache (Maven, once)
 	spark_jobs/jars/fetch.sh $(BIOLAKE_CACHE)/jars
 
+trino: $(TRINO_TARBALL)  ## Fetch the Trino server release (Maven Central, once) for tests and local serving
+
+$(TRINO_TARBALL):
+	mvn -q -B dependency:copy -Dartifact=io.trino:trino-server:$(TRINO_VERSION):tar.gz \
+	    -DoutputDirectory=$(BIOLAKE_CACHE)/trino
+
 demo: install jars  ## Generate a sample person, ingest, build the lake, print the tables
 	$(BIN)/biolake demo --no-serve
 
-test: install jars  ## Run the whole test suite (real Spark + Delta)
+test: install jars trino  ## Run the whole test suite (real Spark + Delta, a real Trino server)
 	$(BIN)/python -m pytest -q
 
 lint: install  ## ruff

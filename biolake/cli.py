@@ -133,13 +133,36 @@ def etl(ctx: Context, full: bool) -> None:
     _print_tables(lake, _run_etl(ctx.settings, lake, full))
 
 
-# -- sql ------------------------------------------------------------------------------------------
-def _engine(ctx: Context):
-    if ctx.settings.engine != "duckdb":
-        raise BiolakeError("the Trino engine is not available yet: use --engine duckdb")
-    from app.engines.duckdb_engine import DuckDBEngine
+# -- serving ------------------------------------------------------------------------------------
+@cli.group()
+def views() -> None:
+    """The nine gold views on the serving engine."""
 
-    return DuckDBEngine(ctx.lake())
+
+@views.command("apply")
+@pass_context
+def views_apply(ctx: Context) -> None:
+    """Register the lake's tables and create or replace the gold views (idempotent)."""
+    settings, lake = ctx.settings, ctx.lake()
+    if settings.engine == "trino":
+        from app.trino_catalog import apply_to_trino
+
+        report = apply_to_trino(lake, settings.trino_url, settings.trino_writer_user, settings.trino_catalog)
+        click.echo(
+            f"trino: {len(report.registered)} tables registered, {len(report.reregistered)} "
+            f"re-registered, {len(report.tables_unchanged)} unchanged; "
+            f"{len(report.views_replaced)} views created or replaced, "
+            f"{len(report.views_unchanged)} unchanged"
+        )
+        return
+    from app.engines.duckdb_engine import DuckDBEngine
+    from app.gold_views import VIEW_NAMES
+
+    engine = DuckDBEngine(lake)  # builds every view from trino/views through sqlglot
+    for name in VIEW_NAMES:
+        rows = engine.query(f"SELECT count(*) FROM gold.{name}").rows[0][0]
+        click.echo(f"  gold.{name:<36} {rows:>8} rows")
+    click.echo("duckdb: the views are built from trino/views/*.sql each time a query runs")
 
 
 @cli.command()
@@ -148,7 +171,9 @@ def _engine(ctx: Context):
 @pass_context
 def sql(ctx: Context, query: str, output: str) -> None:
     """Run one read-only SELECT on the serving engine."""
-    result = _engine(ctx).query(query)
+    from app.query_service import QueryService
+
+    result = QueryService(ctx.settings, ctx.lake()).query(query)
     if output == "json":
         click.echo(json.dumps(result.as_json(), default=str))
         return

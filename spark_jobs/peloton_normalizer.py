@@ -11,9 +11,7 @@ title and the instructor; the same workout in two exports gets the same id.
 
 from __future__ import annotations
 
-from itertools import chain
-
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.validation import LINEAGE, Check, PayloadSpec, parse_payloads
@@ -72,14 +70,19 @@ def _number(field: str) -> Column:
     return F.when(text.isin("", "None"), F.lit(None)).otherwise(text).cast("double")
 
 
-def _utc_offset(label: Column) -> Column:
-    """'-07' → '-07:00', '+0530' → '+05:30', 'CDT' → '-05:00'; NULL for an unknown label."""
+def _numeric_offset(label: Column) -> Column:
+    """'-07' → '-07:00', '+0530' → '+05:30'; NULL for an abbreviation."""
     digits = F.rpad(F.regexp_replace(label, "[^0-9]", ""), 4, "0")
-    numeric = F.concat(F.substring(label, 1, 1), F.substring(digits, 1, 2), F.lit(":"), F.substring(digits, 3, 2))
-    abbreviations = F.create_map(*chain.from_iterable(
-        (F.lit(name), F.lit(_format_offset(minutes))) for name, minutes in TZ_ABBREVIATION_OFFSETS_MIN.items()
-    ))
-    return F.when(label.rlike(r"^[+-]\d"), numeric).otherwise(abbreviations[F.upper(label)])
+    formatted = F.concat(
+        F.substring(label, 1, 1), F.substring(digits, 1, 2), F.lit(":"), F.substring(digits, 3, 2)
+    )
+    return F.when(label.rlike(r"^[+-]\d"), formatted)
+
+
+def _abbreviation_offsets(spark: SparkSession) -> DataFrame:
+    # a tiny joined table rather than a 40-entry map literal, which bloats generated code
+    rows = [(name, _format_offset(minutes)) for name, minutes in TZ_ABBREVIATION_OFFSETS_MIN.items()]
+    return F.broadcast(spark.createDataFrame(rows, "_abbreviation string, _named_offset string"))
 
 
 def _format_offset(minutes: int) -> str:
@@ -93,7 +96,9 @@ def normalize_peloton_csv(records: DataFrame) -> tuple[DataFrame, DataFrame]:
     stamped = (
         valid.withColumn("_local_text", F.regexp_extract("p.workout_timestamp", TIMESTAMP_PATTERN, 1))
         .withColumn("tz_label", F.regexp_extract("p.workout_timestamp", TIMESTAMP_PATTERN, 2))
-        .withColumn("_offset", _utc_offset(F.col("tz_label")))
+        .withColumn("_abbreviation", F.upper("tz_label"))
+        .join(_abbreviation_offsets(records.sparkSession), "_abbreviation", "left")
+        .withColumn("_offset", F.coalesce(_numeric_offset(F.col("tz_label")), F.col("_named_offset")))
         .withColumn("_local", F.to_timestamp("_local_text", "yyyy-MM-dd HH:mm"))
     )
     unknown_label = F.col("_offset").isNull()

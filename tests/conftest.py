@@ -33,6 +33,52 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     session.stop()
 
 
+DEMO_AS_OF = "2025-03-31"
+
+
+def run_cli(home: Path, *args: str, env: dict | None = None, timeout: int = 900):
+    """The real `biolake` command in its own process, with a clean BIOLAKE_* environment."""
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BIOLAKE_")}
+    clean["SPARK_LOCAL_IP"] = "127.0.0.1"
+    if os.environ.get("BIOLAKE_CACHE_DIR"):
+        clean["BIOLAKE_CACHE_DIR"] = os.environ["BIOLAKE_CACHE_DIR"]
+    clean.update(env or {})
+    biolake = str(Path(sys.executable).with_name("biolake"))
+    return subprocess.run(
+        [biolake, "--home", str(home), "--as-of", DEMO_AS_OF, *args],
+        capture_output=True, text=True, env=clean, timeout=timeout, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """`biolake demo --no-serve` run once for the whole session (the real CLI, own process)."""
+    home = tmp_path_factory.mktemp("demo-home")
+    run = run_cli(home, "demo", "--no-serve")
+    assert run.returncode == 0, run.stderr[-3000:]
+    (inputs,) = (home / "demo-input").iterdir()
+    _, lake = make_lake(home)
+    return {"home": home, "inputs": inputs, "stdout": run.stdout, "lake": lake}
+
+
+@pytest.fixture(scope="session")
+def trino_server(demo_lake: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A real Trino server over the demo lake, started once per run and stopped at the end."""
+    import os
+
+    from biolake.trino_server import TrinoServer
+
+    cache = Path(os.environ.get("BIOLAKE_CACHE_DIR", Path.home() / ".cache" / "biolake"))
+    server = TrinoServer(demo_lake["lake"], cache, tmp_path_factory.mktemp("trino-run"))
+    server.start()
+    yield server
+    server.stop()
+
+
 def make_lake(home: Path, person_id: str = "me"):
     """(settings, lake) for a fresh embedded lake under `home`."""
     from biolake.lake import Lake, LakeConfig

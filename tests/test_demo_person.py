@@ -6,39 +6,22 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import make_lake, read_delta
+from tests.conftest import read_delta, run_cli
 
 pytestmark = pytest.mark.spark
 
-AS_OF = "2025-03-31"
-BIOLAKE = str(Path(sys.executable).with_name("biolake"))
-
-
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BIOLAKE_")}
-    env["SPARK_LOCAL_IP"] = "127.0.0.1"
-    return subprocess.run(
-        [BIOLAKE, "--home", str(home), "--as-of", AS_OF, *args],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
-    )
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> dict:
-    home = tmp_path_factory.mktemp("demo-home")
-    run = _cli(home, "demo", "--no-serve")
-    assert run.returncode == 0, run.stderr[-3000:]
-    (inputs,) = (home / "demo-input").iterdir()
-    _, lake = make_lake(home)
-    return {"home": home, "inputs": inputs, "stdout": run.stdout, "lake": lake}
+def demo(demo_lake: dict) -> dict:
+    return demo_lake
+
+
+def _cli(home: Path, *args: str):
+    return run_cli(home, *args)
 
 
 def _oura_docs(oura_dir: Path, endpoint: str) -> list[dict]:

@@ -6,7 +6,8 @@
 -- readiness_output_correlation, sleep_output_correlation, hrv_balance_output_correlation,
 -- sleep_readiness_correlation
 --                  Pearson r over the days where both values exist (NULL when fewer than 2
---                  pairs or no variance); judge them together with sample_size
+--                  pairs or no variance); judge them together with sample_size. Scores are
+--                  cast to DOUBLE: on integers Trino would pick corr(REAL, REAL)
 -- avg_readiness, avg_sleep, avg_output_kj, avg_watts
 WITH workout_days AS (
     SELECT *
@@ -24,10 +25,10 @@ SELECT
     person_id,
     segment,
     count(*) AS sample_size,
-    corr(readiness_score, total_output_kj) AS readiness_output_correlation,
-    corr(sleep_score, total_output_kj) AS sleep_output_correlation,
-    corr(hrv_balance, total_output_kj) AS hrv_balance_output_correlation,
-    corr(sleep_score, readiness_score) AS sleep_readiness_correlation,
+    corr(CAST(readiness_score AS DOUBLE), total_output_kj) AS readiness_output_correlation,
+    corr(CAST(sleep_score AS DOUBLE), total_output_kj) AS sleep_output_correlation,
+    corr(CAST(hrv_balance AS DOUBLE), total_output_kj) AS hrv_balance_output_correlation,
+    corr(CAST(sleep_score AS DOUBLE), CAST(readiness_score AS DOUBLE)) AS sleep_readiness_correlation,
     avg(readiness_score) AS avg_readiness,
     avg(sleep_score) AS avg_sleep,
     avg(total_output_kj) AS avg_output_kj,
