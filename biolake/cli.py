@@ -61,13 +61,63 @@ def _report_outcomes(outcomes: list) -> None:
 
 @ingest.command("oura")
 @click.option("--from-dir", "from_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              required=True, help="Saved Oura API v2 list responses, <endpoint>[_*].json.")
+              help="Saved Oura API v2 list responses, <endpoint>[_*].json (no network).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="Live: first local day (default: each endpoint's watermark minus the look-back).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Live: last local day (default: today).")
+@click.option("--endpoint", "endpoints", multiple=True, help="Live: only this endpoint (repeatable).")
 @pass_context
-def ingest_oura(ctx: Context, from_dir: Path) -> None:
-    """Oura API v2 responses saved as files."""
-    from ingest_workers.file_ingest import ingest_oura_saved_responses
+def ingest_oura(ctx: Context, from_dir: Path | None, since: Any, until: Any, endpoints: tuple[str, ...]) -> None:
+    """Oura API v2: live (tokens from `biolake auth oura`), or responses saved as files."""
+    if from_dir is not None:
+        if since or until or endpoints:
+            raise click.UsageError("--since, --until and --endpoint apply to the live API, not --from-dir")
+        from ingest_workers.file_ingest import ingest_oura_saved_responses
 
-    _report_outcomes(ingest_oura_saved_responses(ctx.lake(), from_dir, ctx.settings.person_id))
+        _report_outcomes(ingest_oura_saved_responses(ctx.lake(), from_dir, ctx.settings.person_id))
+        return
+    from ingest_workers.oura_api_files import OURA_ENDPOINTS
+    from ingest_workers.oura_sync import run_live_sync
+
+    unknown = sorted(set(endpoints) - set(OURA_ENDPOINTS))
+    if unknown:
+        raise click.BadParameter(f"unknown {unknown}; known: {', '.join(OURA_ENDPOINTS)}",
+                                 param_hint="--endpoint")
+    first, last = (since.date() if since else None), (until.date() if until else None)
+    if first and first > (last or ctx.settings.today):
+        raise click.BadParameter(f"{first} is after the last day {last or ctx.settings.today}",
+                                 param_hint="--since")
+    report = run_live_sync(
+        ctx.settings, ctx.lake(), since=first, until=last, endpoints=endpoints or OURA_ENDPOINTS,
+        runtime=getattr(ctx, "oura_runtime", None),  # tests share a fake clock with the simulator
+    )
+    out, err = report.lines()
+    for line in out:
+        click.echo(line)
+    for line in err:
+        click.echo(line, err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+# -- auth -----------------------------------------------------------------------------------------
+@cli.group()
+def auth() -> None:
+    """Connect accounts that sources read through an API (OAuth)."""
+
+
+@auth.command("oura")
+@click.option("--timeout", default=600, show_default=True, help="Seconds to wait for Oura's redirect.")
+@click.option("--no-listen", is_flag=True, help="No local callback listener: paste the redirected URL.")
+@pass_context
+def auth_oura(ctx: Context, timeout: int, no_listen: bool) -> None:
+    """Connect your Oura account (OAuth2) and store the tokens; works without a browser too."""
+    from ingest_workers.oura_authorization import run_authorization
+
+    run_authorization(
+        ctx.settings, show=click.echo, paste=sys.stdin, timeout_s=timeout,
+        listen=not no_listen, runtime=getattr(ctx, "oura_runtime", None),
+    )
 
 
 @ingest.command("oura-export")
@@ -197,9 +247,9 @@ def demo(ctx: Context, no_serve: bool, seed: int, apple_health: bool) -> None:
         ingest_apple_health as ingest_apple,
     )
     from ingest_workers.file_ingest import (
-        ingest_oura_saved_responses,
         ingest_peloton_csv,
     )
+    from ingest_workers.oura_demo import sync_sample_person
     from ingest_workers.sample_person import generate_sample_person
 
     settings, lake = ctx.settings, ctx.lake()
@@ -209,8 +259,15 @@ def demo(ctx: Context, no_serve: bool, seed: int, apple_health: bool) -> None:
         seed=seed, apple_health=apple_health,
     )
     click.echo(f"sample person written to {files.root}")
-    outcomes = ingest_oura_saved_responses(lake, files.oura_dir, settings.person_id)
-    outcomes += ingest_peloton_csv(lake, files.peloton_csv, settings.person_id)
+    # Oura through the live client, against the simulator serving the sample person
+    oura = sync_sample_person(settings, lake, files.oura_dir, getattr(ctx, "oura_runtime", None))
+    oura_out, oura_err = oura.lines()
+    click.echo(oura_out[-1])
+    if oura.failed:
+        for line in oura_err:
+            click.echo(line, err=True)
+        sys.exit(1)
+    outcomes = ingest_peloton_csv(lake, files.peloton_csv, settings.person_id)
     if files.apple_health_xml is not None:
         outcomes += ingest_apple(lake, files.apple_health_xml, settings.person_id)
     new = sum(o.status == "ingested" for o in outcomes)

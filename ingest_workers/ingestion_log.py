@@ -4,12 +4,17 @@ Written with delta-rs (`deltalake`) so ingest workers stay light (no JVM); read 
 objects it has not processed yet. Rows are inserted with a MERGE on `object_key`, so logging the
 same object twice leaves one row; a row turns from `rejected` to `ingested` when a fixed
 parser reads the same bytes again.
+
+`window_start`/`window_end` (nullable; added for the live Oura client) say which local days the
+request that returned the object covered; they are set only once every page of that request is
+stored, in one commit, so the latest `window_end` of a (person, source, dataset) is its sync
+watermark. Tables written before these columns existed gain them on the next write.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
@@ -34,6 +39,8 @@ SCHEMA = pa.schema(
         pa.field("error", pa.string()),
         pa.field("started_at", pa.timestamp("us", tz="UTC")),
         pa.field("finished_at", pa.timestamp("us", tz="UTC")),
+        pa.field("window_start", pa.date32()),  # local days the request covered (API sources)
+        pa.field("window_end", pa.date32()),
     ]
 )
 
@@ -53,6 +60,8 @@ class IngestionLogEntry:
     error: str | None
     started_at: datetime
     finished_at: datetime
+    window_start: date | None = None
+    window_end: date | None = None
 
 
 class IngestionLog:
@@ -89,8 +98,51 @@ class IngestionLog:
             )
             return
         (
-            table.merge(batch, predicate="t.object_key = s.object_key", source_alias="s", target_alias="t")
+            table.merge(
+                batch, predicate="t.object_key = s.object_key", source_alias="s", target_alias="t",
+                merge_schema=True,  # a table from before the window columns gains them
+            )
             .when_matched_update_all(predicate="t.status = 'rejected' AND s.status = 'ingested'")
             .when_not_matched_insert_all()
             .execute()
         )
+
+    def mark_window(self, object_keys: list[str], window_start: date, window_end: date) -> None:
+        """Record that every object of `object_keys` was received for the request covering
+        window_start..window_end, in one commit (so a watermark never counts half a window).
+        A row keeps the latest window it was seen in."""
+        table = self._table()
+        keys = sorted(set(object_keys))
+        if table is None or not keys:
+            return
+        marks = pa.table(
+            {
+                "object_key": pa.array(keys, pa.string()),
+                "window_start": pa.array([window_start] * len(keys), pa.date32()),
+                "window_end": pa.array([window_end] * len(keys), pa.date32()),
+            }
+        )
+        (
+            table.merge(
+                marks, predicate="t.object_key = s.object_key", source_alias="s",
+                target_alias="t", merge_schema=True,
+            )
+            .when_matched_update(
+                {"window_start": "s.window_start", "window_end": "s.window_end"},
+                predicate="t.window_end IS NULL OR t.window_end < s.window_end",
+            )
+            .execute()
+        )
+
+    def watermark(self, person_id: str, source: str, dataset: str) -> date | None:
+        """The last local day of the latest complete request window, or None (never synced)."""
+        log = self.read_all()
+        if "window_end" not in log.column_names or log.num_rows == 0:
+            return None
+        import pyarrow.compute as pc
+
+        mask = pc.and_(
+            pc.and_(pc.equal(log["person_id"], person_id), pc.equal(log["source"], source)),
+            pc.and_(pc.equal(log["dataset"], dataset), pc.equal(log["status"], "ingested")),
+        )
+        return pc.max(log.filter(mask)["window_end"]).as_py()
