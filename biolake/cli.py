@@ -235,6 +235,28 @@ def sql(ctx: Context, query: str, output: str) -> None:
     click.echo(f"({len(result.rows)} rows, {result.engine})")
 
 
+# -- insights -------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(min=1),
+              help="Calendar days in the period, ending on --as-of (default: today).")
+@pass_context
+def insights(ctx: Context, output: str, days: int) -> None:
+    """Five statistical insights on the person's gold daily rows (read-only)."""
+    from app.insights import Period, as_json, as_text, load_daily_rows, run_all
+    from app.query_service import QueryService
+
+    settings = ctx.settings
+    period = Period.ending(settings.today, days)
+    rows = load_daily_rows(QueryService(settings, ctx.lake()), settings.person_id, period)
+    found = run_all(rows, period)
+    if output == "json":
+        document = {**as_json(found, settings.person_id, period, len(rows)), "engine": settings.engine}
+        click.echo(json.dumps(document))
+        return
+    click.echo(as_text(found, settings.person_id, period, len(rows)), nl=False)
+
+
 # -- demo -----------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--no-serve", is_flag=True, help="Stop after building the lake.")

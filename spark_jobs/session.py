@@ -26,15 +26,20 @@ def _jars(folder: Path) -> list[str]:
     return jars
 
 
-def spark_conf(settings: BiolakeSettings, lake: LakeConfig) -> dict[str, str]:
+def spark_conf(
+    settings: BiolakeSettings, lake: LakeConfig, *, with_s3_jars: bool = False
+) -> dict[str, str]:
     """Every Spark setting this project uses, as plain strings (also used for spark-submit)."""
     jars = _jars(settings.effective_jars_dir / "delta")
     is_s3 = lake.uri.startswith("s3://")
-    if is_s3:
+    if is_s3 or with_s3_jars:
         jars += _jars(settings.effective_jars_dir / "s3")
+    local = settings.spark_master.startswith("local")
     conf = {
         "spark.master": settings.spark_master,
-        "spark.jars": ",".join(jars),
+        # in local mode the driver runs the tasks: put the jars on its class path directly
+        # rather than shipping copies (the AWS SDK bundle alone is half a gigabyte)
+        **({"spark.driver.extraClassPath": ":".join(jars)} if local else {"spark.jars": ",".join(jars)}),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
@@ -52,6 +57,8 @@ def spark_conf(settings: BiolakeSettings, lake: LakeConfig) -> dict[str, str]:
         "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
         "spark.databricks.delta.retentionDurationCheck.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # S3 has no atomic rename: Delta's single-driver log store keeps commits safe
+        "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
         # a value that does not parse becomes NULL (and is then quarantined with a reason)
         # instead of failing the whole job
         "spark.sql.ansi.enabled": "false",
@@ -60,32 +67,44 @@ def spark_conf(settings: BiolakeSettings, lake: LakeConfig) -> dict[str, str]:
         "spark.sql.optimizer.enableJsonExpressionOptimization": "false",
     }
     if is_s3:
-        conf.update(
-            {
-                "spark.hadoop.fs.s3a.access.key": lake.s3_access_key or "",
-                "spark.hadoop.fs.s3a.secret.key": lake.s3_secret_key or "",
-                "spark.hadoop.fs.s3a.endpoint.region": lake.s3_region,
-                "spark.hadoop.fs.s3a.path.style.access": "true",
-                "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-                "spark.hadoop.fs.s3a.aws.credentials.provider":
-                    "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
-                "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
-            }
-        )
-        if lake.s3_endpoint:
-            conf["spark.hadoop.fs.s3a.endpoint"] = lake.s3_endpoint
-            conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(
-                lake.s3_endpoint.startswith("https://")
-            ).lower()
+        conf.update({f"spark.hadoop.{k}": v for k, v in s3a_settings(lake).items()})
     return conf
 
 
-def build_spark_session(settings: BiolakeSettings, app_name: str = "biolake") -> SparkSession:
+def s3a_settings(lake: LakeConfig) -> dict[str, str]:
+    """Hadoop S3A settings for an S3 lake (path-style, so any S3 API works)."""
+    settings = {
+        "fs.s3a.access.key": lake.s3_access_key or "",
+        "fs.s3a.secret.key": lake.s3_secret_key or "",
+        "fs.s3a.endpoint.region": lake.s3_region,
+        "fs.s3a.path.style.access": "true",
+        "fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+    }
+    if lake.s3_endpoint:
+        settings["fs.s3a.endpoint"] = lake.s3_endpoint
+        settings["fs.s3a.connection.ssl.enabled"] = str(lake.s3_endpoint.startswith("https://")).lower()
+    return settings
+
+
+def use_s3_lake(spark: SparkSession, lake: LakeConfig) -> None:
+    """Point a running session (started with the S3 jars) at an S3 lake."""
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+    for key, value in s3a_settings(lake).items():
+        hadoop.set(key, value)
+
+
+def build_spark_session(
+    settings: BiolakeSettings, app_name: str = "biolake", *, with_s3_jars: bool = False
+) -> SparkSession:
+    """`with_s3_jars` puts the S3A jars on the class path even for a folder lake, so one
+    session can later serve an S3 lake too (`use_s3_lake`)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # executors must run the same interpreter (and so the same packages) as the driver
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
-    for key, value in spark_conf(settings, LakeConfig.from_settings(settings)).items():
+    conf = spark_conf(settings, LakeConfig.from_settings(settings), with_s3_jars=with_s3_jars)
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -28,7 +28,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
         home=tmp_path_factory.mktemp("spark-home"), spark_master="local[2]",
         spark_shuffle_partitions=4,
     )
-    session = build_spark_session(settings, "biolake-tests")
+    session = build_spark_session(settings, "biolake-tests", with_s3_jars=True)
     yield session
     session.stop()
 
