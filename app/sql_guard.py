@@ -3,6 +3,11 @@
 Every query from a person, the CLI or a language model passes through `check_read_only` before
 it reaches an engine. The check is structural (sqlglot parses the Trino dialect of record), not
 a keyword filter, so comments or odd casing cannot smuggle a second statement through.
+
+Beyond the relation check it refuses the system catalogs and `information_schema` by name (so a
+refusal says why) and functions with side effects or access outside the lake (DuckDB's
+`read_csv`, `getenv`, `nextval`, `sleep`, ...): the SQL may run on either engine. SQL written by
+a translator (`app.nl2sql`) also passes `guard_generated`, which caps the rows it may return.
 """
 
 from __future__ import annotations
@@ -20,6 +25,25 @@ _FORBIDDEN = (
     exp.Command, exp.Copy, exp.Set, exp.Use, exp.Transaction, exp.Commit, exp.Rollback,
     exp.Into, exp.LoadData, exp.Pragma,
 )
+
+
+# Schemas that describe the engine rather than the lake; refused even where the engine's own
+# access control would allow them, because a translator must only see the lake.
+_CATALOG_SCHEMAS = frozenset({"information_schema", "system", "pg_catalog", "sys"})
+
+# Functions that write, sleep, read files or the environment, or touch sequences. Matched on the
+# lower-case name wherever the call sits (`system.sleep(1)` included); `read_`/`write_` cover
+# DuckDB's whole family of file readers and writers.
+_SIDE_EFFECT_FUNCTIONS = frozenset({
+    "sleep", "pg_sleep", "sleep_ms", "getenv", "current_setting", "set_config", "nextval",
+    "setval", "currval", "glob", "query", "query_table", "load", "install", "checkpoint",
+    "force_checkpoint", "parquet_scan", "csv_scan", "json_scan", "sniff_csv", "system", "shell",
+})
+_SIDE_EFFECT_PREFIXES = ("read_", "write_", "pg_")
+
+
+def _function_name(node: exp.Func) -> str:
+    return (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
 
 
 def check_read_only(sql: str, allowed_relations: set[str]) -> exp.Query:
@@ -46,6 +70,12 @@ def check_read_only(sql: str, allowed_relations: set[str]) -> exp.Query:
     for node in query.walk():
         if isinstance(node, _FORBIDDEN):
             raise ReadOnlyViolation(f"{node.key.upper()} is not allowed in a read-only query")
+        if isinstance(node, exp.Func):
+            name = _function_name(node)
+            if name in _SIDE_EFFECT_FUNCTIONS or name.startswith(_SIDE_EFFECT_PREFIXES):
+                raise ReadOnlyViolation(
+                    f"function {name}() has side effects or reaches outside the lake; not allowed"
+                )
     cte_names = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     allowed = {name.lower() for name in allowed_relations}
     for table in query.find_all(exp.Table):
@@ -54,8 +84,50 @@ def check_read_only(sql: str, allowed_relations: set[str]) -> exp.Query:
         if table.name.lower() in cte_names and not table.db:
             continue
         name = ".".join(p for p in (table.catalog, table.db, table.name) if p).lower()
+        if {table.catalog.lower(), table.db.lower()} & _CATALOG_SCHEMAS or (
+            table.name.lower() in _CATALOG_SCHEMAS and name not in allowed
+        ):
+            raise ReadOnlyViolation(
+                f"unknown relation '{table.sql(dialect=DIALECT)}': system catalogs and "
+                "information_schema are not queryable"
+            )
         if name not in allowed:
             raise ReadOnlyViolation(
                 f"unknown relation '{table.sql(dialect=DIALECT)}'; allowed: {', '.join(sorted(allowed))}"
             )
     return query
+
+
+def limit_rows(query: exp.Query, max_rows: int) -> exp.Query:
+    """`query` returning at most `max_rows` rows: a LIMIT added, or a larger one lowered.
+
+    Only the outermost LIMIT counts (an inner one bounds a subquery, not the answer), and it is
+    rewritten in place rather than wrapping the query, because Trino drops the ORDER BY of a
+    subquery and a wrapped top-10 would no longer be the top 10."""
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
+    limit = query.args.get("limit")
+    if limit is None:
+        return query.limit(max_rows)
+    if isinstance(limit, exp.Fetch):
+        options = limit.args.get("limit_options")
+        if options is not None and options.args.get("percent"):
+            raise ReadOnlyViolation("FETCH ... PERCENT cannot be bounded; use LIMIT n")
+        count = limit.args.get("count")
+        if count is None:  # FETCH FIRST ROW ONLY: one row
+            return query
+    else:
+        count = limit.expression
+    if isinstance(count, exp.Literal) and not count.is_string and count.this.isdigit():
+        if int(count.this) <= max_rows:
+            return query
+    elif not (isinstance(count, exp.Var) and count.name.upper() == "ALL"):
+        raise ReadOnlyViolation(f"the row limit must be a number, not {count.sql(dialect=DIALECT)}")
+    query = query.copy()
+    query.set("limit", exp.Limit(expression=exp.Literal.number(max_rows)))
+    return query
+
+
+def guard_generated(sql: str, allowed_relations: set[str], max_rows: int) -> exp.Query:
+    """The checks of `check_read_only`, then the row limit: for SQL a translator wrote."""
+    return limit_rows(check_read_only(sql, allowed_relations), max_rows)

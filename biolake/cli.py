@@ -132,10 +132,54 @@ def ingest_oura_export(ctx: Context, path: Path) -> None:
 
 @ingest.command("peloton")
 @click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True, help='Peloton "Download Workouts" CSV.')
+              help='Peloton "Download Workouts" CSV.')
+@click.option("--api", "use_api", is_flag=True,
+              help="Sync from Peloton's API (BIOLAKE_PELOTON_REFRESH_TOKEN, then the token store).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="--api: (re)read every workout from this local day on (default: only new ones).")
+@click.option("--inbox", "use_inbox", is_flag=True,
+              help="Ingest the CSVs dropped under <lake>/inbox/peloton/ and move them out.")
 @pass_context
-def ingest_peloton(ctx: Context, csv_path: Path) -> None:
-    """Peloton workouts CSV."""
+def ingest_peloton(
+    ctx: Context, csv_path: Path | None, use_api: bool, since: Any, use_inbox: bool
+) -> None:
+    """Peloton workouts: a CSV file, the live API, or the CSV inbox (exactly one of them)."""
+    chosen = [name for name, on in (("--csv", csv_path is not None), ("--api", use_api),
+                                    ("--inbox", use_inbox)) if on]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --csv FILE, --api or --inbox"
+                               + (f" (got {' and '.join(chosen)})" if chosen else ""))
+    if since and not use_api:
+        raise click.UsageError("--since applies to --api only")
+    if use_api:
+        from ingest_workers.peloton_sync import run_peloton_sync
+
+        report = run_peloton_sync(
+            ctx.settings, ctx.lake(), since=since.date() if since else None,
+            runtime=getattr(ctx, "peloton_runtime", None),  # tests share a fake clock
+        )
+        out, err = report.lines()
+        for line in out:
+            click.echo(line)
+        for line in err:
+            click.echo(line, err=True)
+        if report.failed:
+            sys.exit(1)
+        return
+    if use_inbox:
+        from ingest_workers.peloton_inbox import ingest_peloton_inbox
+
+        results = ingest_peloton_inbox(ctx.lake(), ctx.settings.person_id)
+        for r in results:
+            status = r.outcome.status if r.outcome else "rejected"
+            records = r.outcome.record_count if r.outcome else 0
+            click.echo(f"{status:<17} {r.key} -> {r.moved_to}  records={records}")
+            if r.error:
+                click.echo(f"error: {r.key}: {r.error}", err=True)
+        click.echo(f"inbox: {len(results)} files, {sum(r.failed for r in results)} rejected")
+        if any(r.failed for r in results):
+            sys.exit(1)
+        return
     from ingest_workers.file_ingest import ingest_peloton_csv
 
     _report_outcomes(ingest_peloton_csv(ctx.lake(), csv_path, ctx.settings.person_id))
@@ -255,6 +299,53 @@ def insights(ctx: Context, output: str, days: int) -> None:
         click.echo(json.dumps(document))
         return
     click.echo(as_text(found, settings.person_id, period, len(rows)), nl=False)
+
+
+# -- NL-to-SQL ------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("question")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@pass_context
+def ask(ctx: Context, question: str, output: str) -> None:
+    """Answer a question in plain English (Claude with an API key, else the offline translator)."""
+    from app.nl2sql.ask import Asker
+
+    answer = Asker(ctx.settings, ctx.lake()).ask(question)
+    if output == "json":
+        click.echo(json.dumps(answer.as_json(), default=str))
+        return
+    click.echo(answer.answer)
+    if answer.fallback_reason:
+        click.echo(f"note: answered offline because {answer.fallback_reason}", err=True)
+    click.echo(f"  {answer.translator} SQL on {answer.engine} ({answer.elapsed_ms} ms): {answer.sql}")
+    for row in answer.rows[:10]:
+        click.echo("  " + "  ".join(str(v) for v in row))
+    if len(answer.rows) > 10:
+        click.echo(f"  ... {len(answer.rows)} rows (--format json for all)")
+
+
+@cli.group("eval")
+def eval_group() -> None:
+    """Measure a part of the system against its benchmark."""
+
+
+@eval_group.command("nl2sql")
+@click.option("--translator", type=click.Choice(["offline", "claude"]), default="offline",
+              show_default=True)
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Benchmark file (default: benchmarks/nl2sql/questions.yaml).")
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), help="Exit 1 below this accuracy.")
+@pass_context
+def eval_nl2sql(ctx: Context, translator: str, questions: Path | None, min_accuracy: float | None) -> None:
+    """Execution accuracy: each question's gold SQL and the translator's SQL, same rows?"""
+    from app.nl2sql.benchmark import evaluate, load_benchmark
+
+    benchmark = load_benchmark(questions) if questions else load_benchmark()
+    report = evaluate(ctx.settings, ctx.lake(), translator, benchmark)
+    for line in report.lines():
+        click.echo(line)
+    if min_accuracy is not None and report.accuracy < min_accuracy:
+        sys.exit(1)
 
 
 # -- demo -----------------------------------------------------------------------------------------

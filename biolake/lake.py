@@ -152,6 +152,15 @@ class Lake:
             if info.type == pafs.FileType.Directory
         )
 
+    def move(self, key: str, new_key: str) -> None:
+        """Rename one object (a rename on a folder lake, copy + delete on S3), replacing
+        `new_key`. For drop folders like `inbox/`; bronze is never moved."""
+        if "bronze" in (key.split("/", 1)[0], new_key.split("/", 1)[0]):
+            raise ConfigError("bronze is the replay source and is never moved by the pipeline")
+        if not self.is_s3:
+            Path(self._path(new_key)).parent.mkdir(parents=True, exist_ok=True)
+        self.fs.move(self._path(key), self._path(new_key))
+
     def delete_prefix(self, prefix: str) -> None:
         """Remove everything under `prefix` (used only by `etl --full` on derived layers)."""
         if prefix.split("/", 1)[0] == "bronze":

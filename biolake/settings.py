@@ -74,6 +74,35 @@ class BiolakeSettings(BaseSettings):
     oura_lookback_days: int = Field(default=7, ge=0, description="Re-read days Oura may rescore")
     oura_first_sync_days: int = Field(default=365, ge=1, description="History of a first sync")
 
+    # Peloton's unofficial REST API (Auth0 refresh token; README "Connect your Peloton account").
+    # The refresh token seeds the token store once; the rotated tokens live in the store after.
+    peloton_refresh_token: SecretStr | None = None
+    peloton_client_id: str = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM"  # Peloton's web app (public)
+    peloton_api_base: str = "https://api.onepeloton.com"
+    peloton_auth_base: str = "https://auth.onepeloton.com"  # Auth0: POST /oauth/token
+    peloton_token_store: Literal["file", "kubernetes"] = "file"
+    peloton_token_file: Path | None = Field(
+        default=None, description="default: <home>/secrets/peloton_tokens.json"
+    )
+    peloton_k8s_namespace: str | None = Field(default=None, description="default: the pod's")
+    peloton_k8s_secret: str = "biolake-peloton-tokens"
+    peloton_page_size: int = Field(default=50, ge=1, le=100, description="Workouts per page")
+    peloton_graph_every_n: int = Field(
+        default=60, ge=1, description="Seconds per performance_graph sample (not the averages)"
+    )
+
+    # NL-to-SQL (`biolake ask`): Claude when a key is set, the offline translator otherwise and
+    # as Claude's fallback. The key is a secret: never printed or logged.
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = "claude-sonnet-4-6"
+    anthropic_base_url: str | None = Field(default=None, description="default: the SDK's own")
+    anthropic_timeout_s: float = Field(default=60.0, gt=0)
+    anthropic_max_retries: int = Field(default=2, ge=0)
+    nl2sql_share_data: Literal["none", "aggregates", "samples"] = Field(
+        default="none", description="What of the data the model may see: nothing, or opt in"
+    )
+    nl2sql_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows an answer returns")
+
     @field_validator("lake_uri")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
@@ -87,7 +116,7 @@ class BiolakeSettings(BaseSettings):
             return self.lake_uri
         return (self.home.expanduser().resolve() / "lake").as_uri()
 
-    @field_validator("oura_api_base", "oura_auth_base")
+    @field_validator("oura_api_base", "oura_auth_base", "peloton_api_base", "peloton_auth_base")
     @classmethod
     def _http_base(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
@@ -97,6 +126,11 @@ class BiolakeSettings(BaseSettings):
     @property
     def effective_oura_token_file(self) -> Path:
         return (self.oura_token_file or self.home / "secrets" / "oura_tokens.json").expanduser()
+
+    @property
+    def effective_peloton_token_file(self) -> Path:
+        default = self.home / "secrets" / "peloton_tokens.json"
+        return (self.peloton_token_file or default).expanduser()
 
     def require_oura_client(self) -> tuple[str, str]:
         if not self.oura_client_id or self.oura_client_secret is None:

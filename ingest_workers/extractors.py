@@ -8,6 +8,7 @@ from ingest_workers.records import Extractor
 OURA_API = "oura_api"
 OURA_EXPORT = "oura_export"
 PELOTON_CSV = "peloton_csv"
+PELOTON_API = "peloton_api"
 APPLE_HEALTH = "apple_health"
 
 APPLE_HEALTH_DATASET = "export_xml"  # one object holds every Apple Health dataset
@@ -27,6 +28,10 @@ def extractor_for(source: str, dataset: str) -> Extractor:
         from ingest_workers.peloton_csv import extract_peloton_csv
 
         return extract_peloton_csv
+    if source == PELOTON_API:
+        from ingest_workers.peloton_api_json import peloton_api_extractor
+
+        return peloton_api_extractor(dataset)
     if source == APPLE_HEALTH:
         from ingest_workers.apple_health import extract_apple_health
 

@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from biolake.delta_tables import list_tables, row_count
 from biolake.lake import GOLD, OPS, SILVER, Lake
-from ingest_workers.extractors import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_CSV
+from ingest_workers.extractors import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_API, PELOTON_CSV
 from spark_jobs import delta_io
 from spark_jobs.apple_health_normalizer import (
     APPLE_TABLES,
@@ -30,6 +30,7 @@ from spark_jobs.apple_health_normalizer import (
 from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records, pending_objects
 from spark_jobs.gold_daily import KEYS, daily_readiness_performance
 from spark_jobs.oura_normalizer import OURA_TABLES, normalize_oura
+from spark_jobs.peloton_api_normalizer import normalize_peloton_api
 from spark_jobs.peloton_normalizer import normalize_peloton_csv
 from spark_jobs.validation import QUARANTINE_COLUMNS, PayloadSpec, parse_payloads
 
@@ -70,7 +71,8 @@ def _silver_targets() -> list[_SilverTarget]:
     ]
     targets.append(
         _SilverTarget(
-            WORKOUTS, WORKOUT_KEYS, [(PELOTON_CSV, None), (APPLE_HEALTH, APPLE_WORKOUTS_DATASET)],
+            WORKOUTS, WORKOUT_KEYS,
+            [(PELOTON_CSV, None), (PELOTON_API, None), (APPLE_HEALTH, APPLE_WORKOUTS_DATASET)],
             normalize_workouts,
         )
     )
@@ -85,12 +87,14 @@ def _silver_targets() -> list[_SilverTarget]:
 
 
 def normalize_workouts(records: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Silver `workouts` is fed by the Peloton CSV and by Apple Health workouts."""
+    """Silver `workouts` is fed by the Peloton CSV, the Peloton API (same session, same
+    `workout_id`: see peloton_api_normalizer) and by Apple Health workouts."""
     peloton, peloton_rejected = normalize_peloton_csv(records.filter(F.col("_source") == PELOTON_CSV))
+    api, api_rejected = normalize_peloton_api(records.filter(F.col("_source") == PELOTON_API))
     apple, apple_rejected = normalize_apple_workouts(records.filter(F.col("_source") == APPLE_HEALTH))
     return (
-        peloton.unionByName(apple.select(*peloton.columns)),
-        peloton_rejected.unionByName(apple_rejected),
+        peloton.unionByName(api.select(*peloton.columns)).unionByName(apple.select(*peloton.columns)),
+        peloton_rejected.unionByName(api_rejected).unionByName(apple_rejected),
     )
 
 

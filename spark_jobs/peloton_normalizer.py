@@ -79,6 +79,16 @@ def _numeric_offset(label: Column) -> Column:
     return F.when(label.rlike(r"^[+-]\d"), formatted)
 
 
+def peloton_workout_id(person_id: Column, local_minute: Column, title: Column,
+                       instructor: Column) -> Column:
+    """The id of one Peloton session, from what both the CSV and the API show of it (the local
+    'yyyy-MM-dd HH:mm', the title, the instructor), so both land on one silver row."""
+    return F.substring(
+        F.sha2(F.concat_ws("|", person_id, F.lit("peloton"), local_minute, title,
+                           F.coalesce(instructor, F.lit(""))), 256), 1, 32
+    )
+
+
 def _abbreviation_offsets(spark: SparkSession) -> DataFrame:
     # a tiny joined table rather than a 40-entry map literal, which bloats generated code
     rows = [(name, _format_offset(minutes)) for name, minutes in TZ_ABBREVIATION_OFFSETS_MIN.items()]
@@ -116,10 +126,8 @@ def normalize_peloton_csv(records: DataFrame) -> tuple[DataFrame, DataFrame]:
     speed_kph = F.coalesce(_number("avg_speed_kph"), _number("avg_speed_mph") * KM_PER_MILE)
     silver = stamped.filter(~unknown_label & ~bad_time).select(
         "person_id",
-        F.substring(
-            F.sha2(F.concat_ws("|", "person_id", F.lit("peloton"), "_local_text", title,
-                               F.coalesce(instructor, F.lit(""))), 256), 1, 32
-        ).alias("workout_id"),
+        peloton_workout_id(F.col("person_id"), F.col("_local_text"), title, instructor)
+        .alias("workout_id"),
         F.to_timestamp(F.concat("_local_text", "_offset"), "yyyy-MM-dd HH:mmXXX").alias("started_at"),
         F.to_date("_local").alias("day"),
         F.lower(F.regexp_replace(F.trim("p.fitness_discipline"), r"[^A-Za-z0-9]+", "_")).alias("discipline"),

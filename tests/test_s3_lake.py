@@ -115,3 +115,27 @@ def test_sql_on_the_s3_lake_answers_like_the_file_lake(lakes, tmp_path) -> None:
     file_answer = QueryService(file_settings, lakes["file_lake"], use_cache=False).query(query)
     assert s3_answer.rows == file_answer.rows
     assert len(s3_answer.rows) == 20
+
+
+def test_trino_serves_the_views_from_the_s3_lake(lakes, tmp_path) -> None:
+    """Trino's native S3 file system over the same bucket: views applied and answering like
+    DuckDB on the file lake."""
+    import os
+
+    from app.engines.trino_engine import TrinoEngine
+    from app.trino_catalog import apply_to_trino
+    from biolake.trino_server import TrinoServer
+
+    cache = Path(os.environ.get("BIOLAKE_CACHE_DIR", Path.home() / ".cache" / "biolake"))
+    server = TrinoServer(lakes["s3_lake"], cache, tmp_path / "trino")
+    server.start()
+    try:
+        report = apply_to_trino(lakes["s3_lake"], server.url, "biolake_writer")
+        assert "daily_readiness_performance" in report.registered
+        query = "SELECT count(*) AS days, sum(workout_count) AS workouts FROM daily_readiness_performance"
+        on_trino = TrinoEngine(server.url, "analyst").query(query)
+        on_duckdb = QueryService(BiolakeSettings(home=tmp_path), lakes["file_lake"], use_cache=False).query(query)
+        assert on_trino.rows == on_duckdb.rows
+        assert on_trino.rows[0][0] > 100
+    finally:
+        server.stop()

@@ -29,6 +29,11 @@ class QueryEngine(Protocol):
 
     def query(self, sql: str) -> QueryResult: ...
 
+    def columns(self) -> list[tuple[str, str, str, str]]:
+        """(schema, relation, column, type) of every served relation, from the engine's own
+        catalog. Not guarded: it runs fixed SQL of ours, for the NL-to-SQL schema prompt."""
+        ...
+
 
 def jsonable(value: Any) -> Any:
     """Engine values → JSON values (dates as ISO strings, decimals as floats)."""

@@ -61,6 +61,14 @@ class DuckDBEngine:
         names |= {f"{GOLD_SCHEMA}.{v}" for v in self._views}
         return names | set(self._tables) | set(self._views)
 
+    def columns(self) -> list[tuple[str, str, str, str]]:
+        rows = self._connection.execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema IN (?, ?) "
+            "ORDER BY table_schema, table_name, ordinal_position", [GOLD_SCHEMA, LAKE_SCHEMA],
+        ).fetchall()
+        return [(str(s), str(t), str(c), str(d)) for s, t, c, d in rows]
+
     def query(self, sql: str) -> QueryResult:
         parsed = check_read_only(sql, self.relations())
         executed = parsed.sql(dialect="duckdb")

@@ -58,6 +58,14 @@ class TrinoEngine:
             self._relations = names
         return self._relations
 
+    def columns(self) -> list[tuple[str, str, str, str]]:
+        _, rows = self._fetch(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema IN (?, ?) ORDER BY table_schema, table_name, ordinal_position",
+            (GOLD_SCHEMA, LAKE_SCHEMA),
+        )
+        return [(str(s), str(t), str(c), str(d)) for s, t, c, d in rows]
+
     def query(self, sql: str) -> QueryResult:
         parsed = check_read_only(sql, self.relations())
         executed = parsed.sql(dialect=DIALECT)
