@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TRINO_VERSION := 476
 TRINO_TARBALL := $(BIOLAKE_CACHE)/trino/trino-server-$(TRINO_VERSION).tar.gz
 
-.PHONY: help install jars trino demo test lint clean
+.PHONY: help install jars trino demo test lint clean browser
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,11 +36,46 @@ $(TRINO_TARBALL):
 demo: install jars  ## Generate a sample person, ingest, build the lake, print the tables
 	$(BIN)/biolake demo --no-serve
 
-test: install jars trino  ## Run the whole test suite (real Spark + Delta, a real Trino server)
+test: install jars trino helm browser  ## Run the whole test suite (real Spark + Delta, a real Trino server)
 	$(BIN)/python -m pytest -q
+
+browser: install  ## Debian's Chromium and Playwright for Python (report charts, browser tests)
+	@command -v chromium >/dev/null || apt-get install -y chromium
+	$(BIN)/pip install -q playwright
 
 lint: install  ## ruff
 	$(BIN)/ruff check .
 
 clean:  ## Remove the virtualenv and caches inside the repository
 	rm -rf $(VENV) .pytest_cache
+
+# -- Kubernetes packaging: docker/, charts/bio-lakehouse, skaffold.yaml ---------------------------
+HELM_VERSION := v3.22.0
+# the Kubernetes minor release helm v3.22 is built against: its default for `template` and `lint`
+HELM_K8S_MINOR := 37
+HELM := $(BIOLAKE_CACHE)/helm/$(HELM_VERSION)/helm
+GO ?= $(or $(shell command -v go),/usr/local/go/bin/go)
+export BIOLAKE_HELM := $(HELM)
+.PHONY: helm chart-sync images requirements
+
+helm: $(HELM)  ## Build helm from the Go module proxy into the cache (once)
+
+$(HELM):
+	GOBIN=$(dir $(HELM)) $(GO) install -ldflags "-s -w \
+	    -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+	    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR) \
+	    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
+	    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR)" \
+	    helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+chart-sync:  ## Copy trino/etc and trino/views into the chart (tests check the copies match)
+	rm -rf charts/bio-lakehouse/files/trino
+	mkdir -p charts/bio-lakehouse/files/trino
+	cp -R trino/etc trino/views charts/bio-lakehouse/files/trino/
+
+images: requirements  ## Build the project and Spark images with the local Docker engine
+	docker/build-images.sh
+
+requirements: install  ## Pin the images' Python packages (docker/requirements.txt)
+	$(BIN)/python docker/freeze_requirements.py

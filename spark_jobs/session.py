@@ -35,19 +35,29 @@ def spark_conf(
     if is_s3 or with_s3_jars:
         jars += _jars(settings.effective_jars_dir / "s3")
     local = settings.spark_master.startswith("local")
-    conf = {
-        "spark.master": settings.spark_master,
+    if local:
         # in local mode the driver runs the tasks: put the jars on its class path directly
         # rather than shipping copies (the AWS SDK bundle alone is half a gigabyte)
-        **({"spark.driver.extraClassPath": ":".join(jars)} if local else {"spark.jars": ",".join(jars)}),
+        jar_conf = {"spark.driver.extraClassPath": ":".join(jars)}
+    elif settings.spark_master.startswith("k8s://"):
+        # on Kubernetes the executors run the driver's image (docker/spark.Dockerfile), which
+        # has the jars at the same paths: no copies shipped to every executor either
+        jar_conf = {"spark.driver.extraClassPath": ":".join(jars),
+                    "spark.executor.extraClassPath": ":".join(jars)}
+    else:
+        jar_conf = {"spark.jars": ",".join(jars)}
+    conf = {
+        "spark.master": settings.spark_master,
+        **jar_conf,
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
         "spark.default.parallelism": str(settings.spark_shuffle_partitions),
         "spark.driver.memory": settings.spark_driver_memory,
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
+        # a local session only talks to itself; on a cluster the executors must reach the
+        # driver at the address Spark takes from SPARK_LOCAL_IP (the ETL pod sets its pod IP)
+        **({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"} if local else {}),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         # pandas 3: without Arrow a missing string becomes the text 'nan'
