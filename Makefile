@@ -33,14 +33,14 @@ $(TRINO_TARBALL):
 	mvn -q -B dependency:copy -Dartifact=io.trino:trino-server:$(TRINO_VERSION):tar.gz \
 	    -DoutputDirectory=$(BIOLAKE_CACHE)/trino
 
-demo: install jars  ## Generate a sample person, ingest, build the lake, print the tables
-	$(BIN)/biolake demo --no-serve
+demo: install jars  ## Generate a sample person, ingest, build the lake, print the tables, serve the dashboard
+	$(BIN)/biolake demo
 
 test: install jars trino helm browser  ## Run the whole test suite (real Spark + Delta, a real Trino server)
 	$(BIN)/python -m pytest -q
 
 browser: install  ## Debian's Chromium and Playwright for Python (report charts, browser tests)
-	@command -v chromium >/dev/null || apt-get install -y chromium
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(BIN)/pip install -q playwright
 
 lint: install  ## ruff

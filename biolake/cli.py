@@ -301,6 +301,47 @@ def insights(ctx: Context, output: str, days: int) -> None:
     click.echo(as_text(found, settings.person_id, period, len(rows)), nl=False)
 
 
+@cli.command()
+@click.option("--week-ending", "week_ending", type=click.DateTime(["%Y-%m-%d"]),
+              help="The Sunday that ends the week (default: the last complete week before --as-of).")
+@click.option("--local-only", is_flag=True, help="Do not copy the report into the lake.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Local folder (default: <home>/reports/weekly).")
+@pass_context
+def report(ctx: Context, week_ending: Any, local_only: bool, out_dir: Path | None) -> None:
+    """The weekly report: one self-contained HTML file (insights, KPIs, charts, narrative)."""
+    from app.query_service import QueryService
+    from reports.weekly import Week, default_week, generate_weekly_report
+
+    settings, lake = ctx.settings, ctx.lake()
+    week = Week.ending(week_ending.date()) if week_ending else default_week(settings.today)
+    written = generate_weekly_report(
+        QueryService(settings, lake), settings.person_id, week,
+        out_dir or settings.home.expanduser() / "reports" / "weekly",
+        None if local_only else lake,
+    )
+    click.echo(f"report {week.label} ({week.start} to {week.end}): {written.local_path}")
+    if written.lake_key:
+        click.echo(f"  in the lake: {lake.uri_of(written.lake_key)}")
+
+
+@cli.command()
+@click.option("--host", help="Address to bind (default: 127.0.0.1; others need a password).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: 5006).")
+@click.option("--show", is_flag=True, help="Open a browser.")
+@pass_context
+def serve(ctx: Context, host: str | None, port: int | None, show: bool) -> None:
+    """The dashboard: overview, ask, insights, weekly reports and data (Panel)."""
+    from app.dashboard.server import HEALTH_PATH, make_server
+
+    settings = ctx.settings
+    host, port = host or settings.dashboard_host, port if port is not None else settings.dashboard_port
+    server = make_server(settings, ctx.lake(), host, port, show=show)
+    server.start()
+    click.echo(f"dashboard: http://{host}:{server.port}/  (health: {HEALTH_PATH})")
+    server.io_loop.start()
+
+
 # -- NL-to-SQL ------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("question")
@@ -389,7 +430,8 @@ def demo(ctx: Context, no_serve: bool, seed: int, apple_health: bool) -> None:
         _report_outcomes(outcomes)
     _print_tables(lake, _run_etl(settings, lake, full=False))
     if not no_serve:
-        click.echo("the dashboard arrives with a later release; query the lake with `biolake sql`")
+        ctx_obj = click.get_current_context()
+        ctx_obj.invoke(serve)
 
 
 def main() -> None:

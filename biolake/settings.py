@@ -103,6 +103,14 @@ class BiolakeSettings(BaseSettings):
     )
     nl2sql_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows an answer returns")
 
+    # The dashboard (`biolake serve`): loopback by default; basic auth is required to bind
+    # anywhere else
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = Field(default=5006, ge=0, le=65535)
+    dashboard_user: str = "biolake"
+    dashboard_password: SecretStr | None = Field(default=None, description="Turns basic auth on")
+    dashboard_cookie_secret: SecretStr | None = Field(default=None, description="default: random")
+
     @field_validator("lake_uri")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
