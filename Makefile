@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TRINO_VERSION := 476
 TRINO_TARBALL := $(BIOLAKE_CACHE)/trino/trino-server-$(TRINO_VERSION).tar.gz
 
-.PHONY: help install jars trino demo test lint clean browser
+.PHONY: help install jars trino demo test lint clean browser bench
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test: install jars trino helm browser  ## Run the whole test suite (real Spark +
 browser: install  ## Debian's Chromium and Playwright for Python (report charts, browser tests)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(BIN)/pip install -q playwright
+
+bench: install jars trino  ## Measure the pipeline, the engines and the answer path (writes benchmarks/results, README table)
+	$(BIN)/python benchmarks/run.py
 
 lint: install  ## ruff
 	$(BIN)/ruff check .
