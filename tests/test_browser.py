@@ -23,8 +23,10 @@ ARTIFACTS = REPO / "test-artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="apt-get install chromium")
+# `make test` installs both (`make browser`); a missing one fails the run rather than hiding it
+if not Path(CHROMIUM).exists():
+    pytest.fail("Chromium is not installed: run `make browser`", pytrace=False)
+import playwright.sync_api as playwright_api  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -114,8 +114,8 @@ def test_report_holds_the_five_insights_with_the_numbers_of_app_insights(small_l
 
 def test_biolake_report_writes_a_self_contained_file_and_a_rerun_replaces_it(small_lake):
     """The real command with kaleido and Debian's Chromium: five real PNG charts."""
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        pytest.skip("Chromium is not installed (`apt-get install chromium`)")
+    # `make test` installs Chromium (`make browser`): its absence is a failure, not a skip
+    assert shutil.which("chromium") or shutil.which("chromium-browser"), "run `make browser`"
     from click.testing import CliRunner
 
     from biolake.cli import cli
