@@ -12,7 +12,6 @@ No cluster is needed (none is reachable here); helm comes from `make helm`.
 from __future__ import annotations
 
 import filecmp
-import functools
 import json
 import os
 import re
@@ -25,82 +24,27 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.helm_chart import (
+    CHART,
+    FULLNAME,
+    NAMESPACE,
+    RELEASE,
+    values_args,
+    by_kind,
+    executor_template,
+    helm,
+    pod_templates,
+    render,
+    render_case,
+    template_text,
+)
+
 REPO = Path(__file__).resolve().parents[1]
-CHART = REPO / "charts" / "bio-lakehouse"
 CASES = ["defaults", *sorted(p.stem for p in (CHART / "ci").glob("*-values.yaml"))]
-RELEASE = "bl"
-NAMESPACE = "biolake"
-FULLNAME = f"{RELEASE}-bio-lakehouse"
 # the chart's minimum (kubeVersion) and the newest schemas kubernetes-validate ships
 KUBE_VERSIONS = ("1.27.0", "1.37.0")
 ALLOWED_VOLUMES = {"configMap", "emptyDir", "projected", "secret", "downwardAPI",
                    "persistentVolumeClaim", "ephemeral", "csi"}
-
-
-def _helm_binary() -> str | None:
-    cache = Path(os.environ.get("BIOLAKE_CACHE_DIR", Path.home() / ".cache" / "biolake"))
-    for candidate in (os.environ.get("BIOLAKE_HELM"), str(cache / "helm" / "v3.22.0" / "helm"),
-                      shutil.which("helm")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-HELM = _helm_binary()
-if HELM is None:  # `make test` builds helm first; its absence fails the run rather than hiding
-    pytest.fail("helm is not built: run `make helm`", pytrace=False)
-
-
-def helm(*args: str, chart: Path = CHART) -> subprocess.CompletedProcess:
-    assert HELM is not None
-    return subprocess.run([HELM, *args, str(chart)], capture_output=True, text=True,
-                          timeout=120, check=False)
-
-
-def _values_args(case: str) -> list[str]:
-    return [] if case == "defaults" else ["-f", str(CHART / "ci" / f"{case}.yaml")]
-
-
-def template_text(*args: str, chart: Path = CHART) -> str:
-    result = helm("template", RELEASE, "--namespace", NAMESPACE, *args, chart=chart)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-@functools.cache
-def render(*args: str) -> tuple[dict, ...]:
-    return tuple(d for d in yaml.safe_load_all(template_text(*args)) if d)
-
-
-def render_case(case: str) -> tuple[dict, ...]:
-    return render(*_values_args(case))
-
-
-def by_kind(docs: tuple[dict, ...], kind: str) -> dict[str, dict]:
-    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
-
-
-def executor_template(docs: tuple[dict, ...]) -> dict | None:
-    spark = by_kind(docs, "ConfigMap").get(f"{FULLNAME}-spark")
-    return yaml.safe_load(spark["data"]["executor-pod-template.yaml"]) if spark else None
-
-
-def pod_templates(docs: tuple[dict, ...]) -> dict[str, dict]:
-    """Every pod the release makes, as {"<Kind>/<name>": {"metadata":..., "spec":...}},
-    including the Spark executor pod template (executors are pods of this release too)."""
-    pods: dict[str, dict] = {}
-    for d in docs:
-        kind, name = d["kind"], d["metadata"]["name"]
-        if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
-            pods[f"{kind}/{name}"] = d["spec"]["template"]
-        elif kind == "CronJob":
-            pods[f"{kind}/{name}"] = d["spec"]["jobTemplate"]["spec"]["template"]
-        elif kind == "Pod":
-            pods[f"{kind}/{name}"] = d
-    executor = executor_template(docs)
-    if executor:
-        pods["Pod/spark-executor-template"] = executor
-    return pods
 
 
 # -- sources the chart copies ---------------------------------------------------------------
@@ -126,7 +70,7 @@ def test_chart_copy_of_trino_matches_the_sources() -> None:
 # -- lint, template, schemas ------------------------------------------------------------------
 @pytest.mark.parametrize("case", CASES)
 def test_helm_lint_strict(case: str) -> None:
-    result = helm("lint", "--strict", *_values_args(case))
+    result = helm("lint", "--strict", *values_args(case))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
