@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 from app.engines.base import QueryEngine, QueryResult
@@ -78,13 +79,15 @@ class QueryService:
         self._settings = settings
         self._lake = lake
         self._engine: QueryEngine | None = None
+        self._engine_lock = threading.Lock()  # two threads asking first still build one engine
         self._cache = QueryCache(settings.home.expanduser() / "cache" / "sql") if use_cache else None
 
     @property
     def engine(self) -> QueryEngine:
-        if self._engine is None:
-            self._engine = make_engine(self._settings, self._lake)
-        return self._engine
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = make_engine(self._settings, self._lake)
+            return self._engine
 
     def query(self, sql: str) -> QueryResult:
         # the guard runs before the cache: a refused query is never answered, cached or not

@@ -102,14 +102,42 @@ class BiolakeSettings(BaseSettings):
         default="none", description="What of the data the model may see: nothing, or opt in"
     )
     nl2sql_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows an answer returns")
+    # The weekly report's narrative: Claude from the week's aggregates when a key is set (never
+    # rows), or always the templates
+    report_narrative: Literal["auto", "template"] = "auto"
 
-    # The dashboard (`biolake serve`): loopback by default; basic auth is required to bind
-    # anywhere else
+    # The dashboard (`biolake serve`): loopback by default; authentication (basic or OAuth) is
+    # required to bind anywhere else
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=5006, ge=0, le=65535)
+    dashboard_auth: Literal["auto", "basic", "oauth", "none"] = Field(
+        default="auto", description="auto: basic when a password is set, else none (loopback only)"
+    )
     dashboard_user: str = "biolake"
-    dashboard_password: SecretStr | None = Field(default=None, description="Turns basic auth on")
-    dashboard_cookie_secret: SecretStr | None = Field(default=None, description="default: random")
+    dashboard_password: SecretStr | None = Field(default=None, description="Basic auth password")
+    dashboard_cookie_secret: SecretStr | None = Field(
+        default=None, description="Signs the login cookies; default: random per start"
+    )
+    dashboard_threads: int = Field(
+        default=4, ge=1, le=64, description="Worker threads: one session's slow query never holds up another's"
+    )
+    # OAuth through Panel's providers (github, google, azure, gitlab, okta, bitbucket, auth0 ...,
+    # or generic: any OAuth 2 / OpenID server given by its three endpoints)
+    dashboard_oauth_provider: str = "generic"
+    dashboard_oauth_key: str | None = Field(default=None, description="The OAuth app's client id")
+    dashboard_oauth_secret: SecretStr | None = Field(default=None, description="Its client secret")
+    dashboard_oauth_redirect_uri: str | None = Field(
+        default=None, description="e.g. https://host/login; default: derived from the request"
+    )
+    dashboard_oauth_authorize_url: str | None = Field(default=None, description="generic only")
+    dashboard_oauth_token_url: str | None = Field(default=None, description="generic only")
+    dashboard_oauth_user_url: str | None = Field(default=None, description="generic only (userinfo)")
+    dashboard_oauth_scopes: str | None = Field(
+        default=None, description="Space separated; default: Panel's (openid email profile ...)"
+    )
+    dashboard_oauth_allowed_users: str | None = Field(
+        default=None, description="Comma separated user ids (e-mail by default) allowed in; default: anyone the provider signs in"
+    )
 
     @field_validator("lake_uri")
     @classmethod
@@ -130,6 +158,20 @@ class BiolakeSettings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError(f"must start with https:// or http://, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("dashboard_oauth_authorize_url", "dashboard_oauth_token_url",
+                     "dashboard_oauth_user_url", "dashboard_oauth_redirect_uri")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"must start with https:// or http://, got {value!r}")
+        return value
+
+    @property
+    def dashboard_allowed_users(self) -> frozenset[str]:
+        """BIOLAKE_DASHBOARD_OAUTH_ALLOWED_USERS as a set (empty: no restriction)."""
+        raw = self.dashboard_oauth_allowed_users or ""
+        return frozenset(u.strip() for u in raw.split(",") if u.strip())
 
     @property
     def effective_oura_token_file(self) -> Path:

@@ -1,9 +1,14 @@
 """The weekly report: the five insights over one Monday-to-Sunday week with trailing context,
-the week's KPIs against the previous week, charts as embedded PNG images, and a narrative from
-templates, rendered into one self-contained HTML file (no external references).
+the week's KPIs against the previous week, charts as embedded PNG images, and a narrative (by
+Claude from the aggregates when configured, from templates otherwise: `narrative.py`), rendered
+into one self-contained HTML file (no external references).
 
-Pure parts (`default_week`, `weekly_kpis`, `build_report`, `render_html`) take rows and return
-values; `write_report` is the only I/O besides reading the rows (`generate_weekly_report`).
+The numbers are also machine-readable: the insights as `biolake insights --format json` prints
+them (`<script id="insights-data">`), and `data-*` attributes on every KPI and chart.
+
+Pure parts (`default_week`, `weekly_kpis`, `render_html`) take rows and return values;
+`build_report` calls only what it is given (the chart renderer, the narrator); `write_report`
+is the only I/O besides reading the rows (`generate_weekly_report`).
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from app.insights import Insight, Period, as_json, load_daily_rows, run_all
 from app.insights.base import daily_frame, format_p
 from biolake.errors import BiolakeError
 from biolake.lake import Lake
+from reports.narrative import ClaudeNarrator, Narrative, narrative_facts, write_narrative
 
 TEMPLATES = Path(__file__).with_name("templates")
+NO_NARRATOR = "no Claude narrator given"
 CONTEXT_DAYS = 28  # the analyzers see the week and the three weeks before it
 LAKE_PREFIX = "reports/weekly"
 CHART_SIZE = (900, 420)
@@ -182,6 +189,7 @@ class ReportSection:
     figures: list[str]  # "name = value" lines
     caveats: list[str]
     image: str  # a data URI
+    numbers: dict[str, str]  # the chart's result as JSON values, for data-* attributes
 
 
 @dataclass(frozen=True)
@@ -191,7 +199,7 @@ class WeeklyReport:
     period: Period  # what the analyzers saw
     rows: int
     kpis: list[Kpi]
-    summary: list[str]
+    narrative: Narrative
     sections: list[ReportSection]
     insights_json: dict[str, Any]
 
@@ -235,15 +243,23 @@ def summary_sentences(kpis: list[Kpi], insights: list[Insight]) -> list[str]:
     return lines
 
 
+def _numbers(insight: Insight) -> dict[str, str]:
+    r = insight.result.to_json()  # the same values `biolake insights --format json` prints
+    return {field: json.dumps(r[field]) for field in ("n", "statistic", "p_value", "effect_size")}
+
+
 def build_report(
     rows: pd.DataFrame,
     person_id: str,
     week: Week,
     render_png: Callable[[go.Figure], bytes],
     context_days: int = CONTEXT_DAYS,
+    narrator: ClaudeNarrator | None = None,
+    why_not: str = NO_NARRATOR,
 ) -> WeeklyReport:
     """Everything the template shows, from one person's gold daily rows (which must cover the
-    context period, at least the week and the week before)."""
+    context period, at least the week and the week before). The narrative is the narrator's
+    (given only aggregates) or, without one or when it fails, the templates' (`why_not`)."""
     period = Period.ending(week.end, max(context_days, 14))
     insights = run_all(rows, period)
     kpis = weekly_kpis(rows, week)
@@ -252,13 +268,16 @@ def build_report(
             name=i.analyzer.name, title=i.result.title, narrative=i.narrative,
             figures=_figure_lines(i), caveats=list(i.result.caveats),
             image=data_uri(render_png(plotly_theme.themed(i.analyzer.visualize(i.result)))),
+            numbers=_numbers(i),
         )
         for i in insights
     ]
     in_period = daily_frame(rows, period, ()).shape[0]
+    narrative = write_narrative(narrative_facts(week, period, kpis, insights),
+                                summary_sentences(kpis, insights), narrator, why_not)
     return WeeklyReport(
         person_id=person_id, week=week, period=period, rows=in_period, kpis=kpis,
-        summary=summary_sentences(kpis, insights), sections=sections,
+        narrative=narrative, sections=sections,
         insights_json=as_json(insights, person_id, period, in_period),
     )
 
@@ -267,6 +286,7 @@ def render_html(report: WeeklyReport) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES),
                       autoescape=select_autoescape(["html", "html.j2"]))
     env.filters["fmt"] = _fmt
+    env.filters["json"] = lambda value: json.dumps(value)  # exact values for data-* attributes
     template = env.get_template("weekly.html.j2")
     return template.render(
         report=report, theme=plotly_theme,
@@ -304,17 +324,21 @@ def generate_weekly_report(
     out_dir: Path,
     lake: Lake | None,
     render_png: Callable[[go.Figure], bytes] | None = None,
-) -> WrittenReport:
+    narrator: ClaudeNarrator | None = None,
+    why_not: str = NO_NARRATOR,
+) -> tuple[WrittenReport, WeeklyReport]:
     """Read the rows through the read-only path, build, render (kaleido unless `render_png` is
     given) and write the report."""
     period = Period.ending(week.end, CONTEXT_DAYS)
     rows = load_daily_rows(queries, person_id, period)
     if render_png is None:
         with KaleidoRenderer() as renderer:
-            report = build_report(rows, person_id, week, renderer)
+            report = build_report(rows, person_id, week, renderer, narrator=narrator,
+                                  why_not=why_not)
     else:
-        report = build_report(rows, person_id, week, render_png)
-    return write_report(render_html(report), week, out_dir, lake)
+        report = build_report(rows, person_id, week, render_png, narrator=narrator,
+                              why_not=why_not)
+    return write_report(render_html(report), week, out_dir, lake), report
 
 
 def list_lake_reports(lake: Lake) -> list[str]:

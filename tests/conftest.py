@@ -36,7 +36,8 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 DEMO_AS_OF = "2025-03-31"
 
 
-def run_cli(home: Path, *args: str, env: dict | None = None, timeout: int = 900):
+def run_cli(home: Path, *args: str, env: dict | None = None, timeout: int = 900,
+            as_of: str = DEMO_AS_OF):
     """The real `biolake` command in its own process, with a clean BIOLAKE_* environment."""
     import os
     import subprocess
@@ -49,7 +50,7 @@ def run_cli(home: Path, *args: str, env: dict | None = None, timeout: int = 900)
     clean.update(env or {})
     biolake = str(Path(sys.executable).with_name("biolake"))
     return subprocess.run(
-        [biolake, "--home", str(home), "--as-of", DEMO_AS_OF, *args],
+        [biolake, "--home", str(home), "--as-of", as_of, *args],
         capture_output=True, text=True, env=clean, timeout=timeout, check=False,
     )
 
@@ -63,6 +64,18 @@ def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (inputs,) = (home / "demo-input").iterdir()
     _, lake = make_lake(home)
     return {"home": home, "inputs": inputs, "stdout": run.stdout, "lake": lake}
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo_lake: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """`biolake report --local-only` for the demo person's last complete week before
+    DEMO_AS_OF (2025-W13), run once: kaleido with the system Chromium, the template narrative,
+    and the lake left as the demo built it."""
+    out = tmp_path_factory.mktemp("demo-report")
+    run = run_cli(demo_lake["home"], "report", "--local-only", "--out", str(out))
+    assert run.returncode == 0, run.stderr[-3000:]
+    (path,) = out.glob("*.html")
+    return {"path": path, "stdout": run.stdout, "home": demo_lake["home"]}
 
 
 @pytest.fixture(scope="session")

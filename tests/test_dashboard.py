@@ -1,12 +1,26 @@
 """The dashboard's store and views without a browser, on a small Delta lake written with
 delta-rs (gold daily rows, an ingestion log, a quarantine): what each tab contains, the chat
-answer and its plain errors, the stale-source warning, auth rules, and /healthz on a real
-server bound to 127.0.0.1."""
+answer and its plain errors, the stale-source warning, auth rules, /healthz on a real server
+bound to 127.0.0.1, and OAuth: `biolake serve` (its own process) with the generic provider
+pointed at a tiny OAuth server on 127.0.0.1, through a whole sign-in.
+
+Panel's pending deprecations (widget `name`, `button_type`) are errors here."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 import pandas as pd
@@ -15,7 +29,7 @@ import pyarrow as pa
 import pytest
 from pydantic import SecretStr
 
-from app.dashboard.server import auth_options, is_loopback, make_server
+from app.dashboard.server import auth_mode, auth_options, is_loopback, make_server
 from app.dashboard.store import DashboardStore
 from app.dashboard.views import (
     AskView,
@@ -29,8 +43,10 @@ from app.dashboard.views import (
 )
 from app.insights import ANALYZERS, Period, run_all
 from biolake.errors import ConfigError
-from tests.conftest import make_lake
+from tests.conftest import DEMO_AS_OF, make_lake
 from tests.test_insights import GOLD_SCHEMA, _gold_rows
+
+pytestmark = pytest.mark.filterwarnings("error::PendingDeprecationWarning")
 
 AS_OF = date(2025, 3, 31)
 NOW = datetime(2025, 3, 31, 12, tzinfo=UTC)
@@ -97,7 +113,7 @@ def test_overview_shows_today_kpis_recommendation_and_a_stale_warning(store):
     fresh = {s.source: s.stale for s in store.source_freshness()}
     assert fresh == {"oura_api": False, "peloton_csv": True}
 
-    view = OverviewView(store=store).__panel__()
+    view = OverviewView(store=store).content()
     assert find(view, "recommendation") and find(view, "energy")
     (warning,) = find(view, "stale-warning")
     assert "peloton_csv" in warning.object and "oura_api" not in warning.object
@@ -132,7 +148,7 @@ def test_ask_view_offers_suggestions_and_answers_in_the_chat(store):
     assert any(b.name == "Am I overtraining?" for b in view.suggestions)
     reply = asyncio.run(view.ask("Am I overtraining?"))
     assert find(reply, "sql") and find(reply, "result")
-    assert view.feed.objects[-1] is reply and not find(view.feed, "pending")
+    assert view.feed.objects[-1] is reply and not find(view.feed, "Answering...")
 
 
 def test_chart_only_when_the_shape_suits():
@@ -164,13 +180,16 @@ def test_reports_tab_lists_and_shows_weekly_reports(store):
     from reports.weekly import Week, build_report, render_html, write_report
     from tests.test_weekly_report import fake_png
 
-    assert ReportsView(store=store).week is None
+    empty = ReportsView(store=store)
+    empty.__panel__()
+    assert empty.week is None
     rows = pd.DataFrame([r for r in _gold_rows("me", [AS_OF - timedelta(days=40 - i)
                                                       for i in range(41)], seed=1)])
     week = Week.ending(date(2025, 3, 30))
     write_report(render_html(build_report(rows, "me", week, fake_png)), week,
                  store.settings.home / "out", store.lake)
     view = ReportsView(store=store)
+    view.__panel__()  # the reports are listed when the tab opens
     assert view.param.week.objects == ["2025-W13"] and view.week == "2025-W13"
     (frame,) = find(view._report(), "report")
     assert "srcdoc=" in frame.object and "Week 2025-W13" in frame.object
@@ -192,21 +211,81 @@ def test_build_app_has_the_five_tabs(store):
     assert tabs._names == ["Overview", "Ask", "Insights", "Reports", "Data"]
 
 
-def test_auth_is_forced_beyond_loopback(store):
+def test_auth_modes_and_no_reachable_server_without_auth(store):
     settings = store.settings
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
-    assert auth_options(settings, "127.0.0.1") == {}
+    # auto: none without a password, loopback only
+    assert auth_mode(settings) == "none" and auth_options(settings, "127.0.0.1") == {}
     with pytest.raises(ConfigError, match="BIOLAKE_DASHBOARD_PASSWORD"):
         auth_options(settings, "0.0.0.0")
+    # none, said explicitly, is refused beyond loopback too, even with a password set
+    explicit = settings.model_copy(update={"dashboard_auth": "none",
+                                           "dashboard_password": SecretStr("s3cret")})
+    assert auth_options(explicit, "127.0.0.1") == {}
+    with pytest.raises(ConfigError, match=r"0\.0\.0\.0, beyond this machine.*AUTH=none"):
+        auth_options(explicit, "0.0.0.0")
+    # basic
     secured = settings.model_copy(update={"dashboard_password": SecretStr("s3cret")})
+    assert auth_mode(secured) == "basic"
     options = auth_options(secured, "0.0.0.0")
     assert options["basic_auth"] == {"biolake": "s3cret"} and len(options["cookie_secret"]) > 20
+    with pytest.raises(ConfigError, match="AUTH=basic needs BIOLAKE_DASHBOARD_PASSWORD"):
+        auth_options(settings.model_copy(update={"dashboard_auth": "basic"}), "127.0.0.1")
+
+
+def test_oauth_options_name_what_is_missing(store):
+    oauth = store.settings.model_copy(update={"dashboard_auth": "oauth"})
+    with pytest.raises(ConfigError) as missing:
+        auth_options(oauth, "0.0.0.0")
+    for name in ("BIOLAKE_DASHBOARD_OAUTH_KEY", "BIOLAKE_DASHBOARD_OAUTH_SECRET",
+                 "BIOLAKE_DASHBOARD_OAUTH_AUTHORIZE_URL", "BIOLAKE_DASHBOARD_OAUTH_TOKEN_URL"):
+        assert name in str(missing.value)
+    with pytest.raises(ConfigError, match="not one of Panel's OAuth providers"):
+        auth_options(oauth.model_copy(update={"dashboard_oauth_provider": "myspace"}), "::1")
+    github = oauth.model_copy(update={
+        "dashboard_oauth_provider": "github", "dashboard_oauth_key": "id",
+        "dashboard_oauth_secret": SecretStr("shh"), "dashboard_oauth_scopes": "read:user",
+        "dashboard_cookie_secret": SecretStr("c" * 32)})
+    options = auth_options(github, "0.0.0.0")
+    assert options == {
+        "oauth_provider": "github", "oauth_key": "id", "oauth_secret": "shh",
+        "oauth_redirect_uri": None, "oauth_extra_params": {"scope": ["read:user"]},
+        "cookie_secret": "c" * 32, "oauth_guest_endpoints": ["/healthz"]}
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for_health(base: str, process: subprocess.Popen | None = None, tries: int = 300) -> None:
+    for _ in range(tries):
+        if process is not None and process.poll() is not None:
+            out = process.stdout.read() if process.stdout else b""
+            pytest.fail(f"the server exited ({process.returncode}): {out.decode()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{base}/healthz did not answer")
+
+
+@contextmanager
+def serving(argv: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A dashboard server process (argv) on 127.0.0.1:port, stopped at the end."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BIOLAKE_", "PANEL_"))}
+    process = subprocess.Popen(argv, env={**clean, **(env or {})}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, cwd=Path(__file__).parents[1])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.mark.timeout(60)
@@ -218,12 +297,8 @@ def test_server_health_endpoint_and_auth(store, password):
     thread = make_server(settings, store.lake, "127.0.0.1", port, threaded=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                health = httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                __import__("time").sleep(0.1)
+        wait_for_health(base)
+        health = httpx.get(f"{base}/healthz", timeout=2)
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         page = httpx.get(f"{base}/", timeout=30, follow_redirects=False)
         if password:
@@ -232,3 +307,147 @@ def test_server_health_endpoint_and_auth(store, password):
             assert page.status_code == 200 and "Bio-Lakehouse" in page.text
     finally:
         thread.stop()
+        pn.config.nthreads = None  # make_server's thread pool: not for the tests after this
+
+
+# -- OAuth -----------------------------------------------------------------------------------------
+class OAuthProvider(BaseHTTPRequestHandler):
+    """The three endpoints of an OAuth 2 server, as Panel's generic provider uses them:
+    /authorize sends the browser back with a code, /token trades it for an access token,
+    /userinfo says whose token it is. `server.user` is who signs in next."""
+
+    server: _OAuthServer
+
+    def _json(self, status: int, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.server.requests.append(("GET", url.path, query, dict(self.headers)))
+        if url.path == "/authorize":
+            code = f"code-{len(self.server.codes)}"
+            self.server.codes[code] = self.server.user
+            target = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif url.path == "/userinfo":
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            user = self.server.tokens.get(token)
+            self._json(200 if user else 401, {"email": user} if user else {"error": "bad token"})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        self.server.requests.append(("POST", self.path, form, dict(self.headers)))
+        user = self.server.codes.pop(form.get("code", ""), None)
+        if self.path != "/token" or user is None or form.get("client_secret") != "client-secret":
+            self._json(400, {"error": "invalid_grant"})
+            return
+        token = f"token-{len(self.server.tokens)}"
+        self.server.tokens[token] = user
+        self._json(200, {"access_token": token, "token_type": "Bearer"})
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _OAuthServer(ThreadingHTTPServer):
+    requests: list
+    codes: dict[str, str]
+    tokens: dict[str, str]
+    user: str
+
+
+@pytest.fixture()
+def oauth_server() -> Iterator[_OAuthServer]:
+    server = _OAuthServer(("127.0.0.1", 0), OAuthProvider)
+    server.requests, server.codes, server.tokens, server.user = [], {}, {}, "me@example.org"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _sign_in(client: httpx.Client, base: str) -> httpx.Response:
+    """GET / and follow every redirect, through the provider and back; the last response."""
+    response = client.get(f"{base}/")
+    for _ in range(10):
+        if response.status_code not in (301, 302, 303, 307):
+            return response
+        response = client.get(urljoin(str(response.url), response.headers["Location"]))
+    raise AssertionError("too many redirects")
+
+
+@pytest.mark.timeout(120)
+def test_serve_with_generic_oauth_signs_in_through_the_provider(store, oauth_server):
+    provider = f"http://127.0.0.1:{oauth_server.server_port}"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "BIOLAKE_DASHBOARD_AUTH": "oauth",
+        "BIOLAKE_DASHBOARD_OAUTH_PROVIDER": "generic",
+        "BIOLAKE_DASHBOARD_OAUTH_KEY": "client-id",
+        "BIOLAKE_DASHBOARD_OAUTH_SECRET": "client-secret",
+        "BIOLAKE_DASHBOARD_OAUTH_AUTHORIZE_URL": f"{provider}/authorize",
+        "BIOLAKE_DASHBOARD_OAUTH_TOKEN_URL": f"{provider}/token",
+        "BIOLAKE_DASHBOARD_OAUTH_USER_URL": f"{provider}/userinfo",
+        "BIOLAKE_DASHBOARD_OAUTH_REDIRECT_URI": f"{base}/login",
+        "BIOLAKE_DASHBOARD_OAUTH_ALLOWED_USERS": "me@example.org, partner@example.org",
+        "BIOLAKE_DASHBOARD_COOKIE_SECRET": "a-cookie-secret-of-the-test-only-0123456789",
+    }
+    biolake = str(Path(sys.executable).with_name("biolake"))
+    argv = [biolake, "--home", str(store.settings.home), "--as-of", DEMO_AS_OF, "serve",
+            "--port", str(port)]
+    with serving(argv, port, env), httpx.Client(timeout=30) as client:
+        # the probe needs no sign-in
+        assert httpx.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
+        # unauthenticated, the page sends the browser to the provider with our client id
+        location = ""
+        response = client.get(f"{base}/")
+        for _ in range(5):
+            assert response.status_code in (301, 302, 303, 307), response.status_code
+            location = urljoin(str(response.url), response.headers["Location"])
+            if location.startswith(provider):
+                break
+            response = client.get(location)
+        url = urlsplit(location)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        assert f"{url.scheme}://{url.netloc}{url.path}" == f"{provider}/authorize"
+        assert query["client_id"] == "client-id" and query["response_type"] == "code"
+        assert query["redirect_uri"] == f"{base}/login" and query["state"]
+        assert "client-secret" not in location
+
+        # the whole sign-in: code → token (with our secret) → userinfo → the dashboard
+        page = _sign_in(client, base)
+        assert page.status_code == 200 and "Bio-Lakehouse" in page.text
+        (token_request,) = [r for r in oauth_server.requests if r[:2] == ("POST", "/token")]
+        form = token_request[2]
+        assert form["client_id"] == "client-id" and form["client_secret"] == "client-secret"
+        assert form["grant_type"] == "authorization_code"
+        assert form["redirect_uri"] == f"{base}/login"
+
+    # someone the provider knows, but not in BIOLAKE_DASHBOARD_OAUTH_ALLOWED_USERS: refused
+    oauth_server.user = "stranger@example.org"
+    with serving(argv, port, env), httpx.Client(timeout=30) as client:
+        page = _sign_in(client, base)
+        assert page.status_code == 403 and "Bio-Lakehouse ·" not in page.text
+
+
+def test_serve_refuses_a_reachable_server_without_auth(store):
+    from tests.conftest import run_cli
+
+    run = run_cli(store.settings.home, "serve", "--host", "0.0.0.0", "--port", "1",
+                  env={"BIOLAKE_DASHBOARD_AUTH": "none"}, timeout=120)
+    assert run.returncode == 1
+    assert "error: the dashboard would bind 0.0.0.0, beyond this machine" in run.stderr

@@ -1,5 +1,9 @@
 """One Viewer per dashboard tab. Each depends on the `DashboardStore` and builds plain Panel
-objects, so tests can instantiate them and look at what they contain without a browser."""
+objects, so tests can instantiate them and look at what they contain without a browser.
+
+Nothing here queries while a session is being created (that runs on the server's shared IO
+loop): the overview loads after the page has connected, the other tabs when they are opened,
+both on the server's thread pool (see server.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,16 @@ from app.nl2sql.offline import EXAMPLE_QUESTIONS
 from biolake.errors import BiolakeError
 
 ACCENT = plotly_theme.COLORS["readiness"]
+# Bokeh's tab header in Panel's dark theme draws the selected label dark on dark: give every
+# label the theme's colours (the rules apply inside the Tabs' shadow root)
+TABS_CSS = f"""
+.bk-header .bk-tab {{ color: {plotly_theme.MUTED}; }}
+.bk-header .bk-tab:hover {{ color: {plotly_theme.TEXT}; }}
+.bk-header .bk-tab.bk-active {{
+  color: {plotly_theme.TEXT}; background-color: {plotly_theme.PANEL};
+  border-color: {plotly_theme.GRID}; border-top: 2px solid {ACCENT}; font-weight: 600;
+}}
+"""
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -34,10 +48,11 @@ def plotly_pane(figure: go.Figure, **kwargs: Any) -> pn.pane.Plotly:
                           config={"displaylogo": False}, **kwargs)
 
 
-def table(frame: pd.DataFrame, **kwargs: Any) -> pn.widgets.Tabulator:
+def table(frame: pd.DataFrame, name: str, **kwargs: Any) -> pn.widgets.Tabulator:
+    # a widget's name is its `label` since Panel 1.9; a table never shows it (tests find by it)
     return pn.widgets.Tabulator(frame, disabled=True, pagination="local", page_size=15,
                                 show_index=False, sizing_mode="stretch_width",
-                                theme="midnight", **kwargs)
+                                theme="midnight", label=name, **kwargs)
 
 
 def chart_for(frame: pd.DataFrame, title: str = "") -> go.Figure | None:
@@ -71,10 +86,10 @@ class OverviewView(Viewer):
             return pn.pane.Alert("No day with data yet: run `biolake etl`.", alert_type="warning")
         return pn.Column(
             pn.Row(
-                pn.indicators.Number(name="Readiness", value=state["readiness_score"] or 0,
+                pn.indicators.Number(label="Readiness", value=state["readiness_score"] or 0,
                                      format="{value}", colors=[(60, "#ff7043"), (75, "#ffd54f"),
                                                                (101, "#81c784")]),
-                pn.indicators.Number(name="Sleep", value=state["sleep_score"] or 0,
+                pn.indicators.Number(label="Sleep", value=state["sleep_score"] or 0,
                                      format="{value}"),
                 pn.pane.Markdown(f"### Energy: {state['energy_state']}\n{state['guidance']}\n\n"
                                  f"*{state['day']}*", name="energy"),
@@ -108,12 +123,18 @@ class OverviewView(Viewer):
                 alert_type="danger", name="stale-warning"))
         return pn.Column(*items)
 
-    def __panel__(self) -> pn.viewable.Viewable:
+    def content(self) -> pn.viewable.Viewable:
         try:
             return pn.Column(self._today(), self._kpis(), self._freshness(),
                              sizing_mode="stretch_width")
         except BiolakeError as exc:
             return pn.pane.Alert(f"The overview cannot be shown: {exc}", alert_type="danger")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        # deferred: the queries run once the page has connected, on the thread pool, and not
+        # while the session is created on the IO loop every session shares
+        return pn.panel(self.content, defer_load=True, loading_indicator=True,
+                        sizing_mode="stretch_width")
 
 
 # -- Ask --------------------------------------------------------------------------------------
@@ -147,16 +168,16 @@ class AskView(Viewer):
         super().__init__(**params)
         self.question = pn.widgets.TextInput(placeholder="Ask about your sleep, readiness, "
                                              "workouts...", sizing_mode="stretch_width")
-        self.send = pn.widgets.Button(name="Ask", button_type="primary", width=90)
+        self.send = pn.widgets.Button(label="Ask", color="primary", width=90)
         self.feed = pn.Column(sizing_mode="stretch_width", name="chat")
-        self.suggestions = [pn.widgets.Button(name=q, button_type="light") for q in EXAMPLE_QUESTIONS]
+        self.suggestions = [pn.widgets.Button(label=q, color="light") for q in EXAMPLE_QUESTIONS]
         for button in self.suggestions:
             button.on_click(self._suggest)
         self.send.on_click(self._submit)
         self.question.param.watch(self._submit, "enter_pressed")
 
     async def _suggest(self, event: Any) -> None:
-        await self.ask(event.obj.name)
+        await self.ask(event.obj.label)
 
     async def _submit(self, _event: Any = None) -> None:
         text, self.question.value = self.question.value, ""
@@ -166,7 +187,7 @@ class AskView(Viewer):
     async def ask(self, text: str) -> pn.Column:
         """Show the question, then its answer; the query runs in a thread, so other sessions
         keep being served meanwhile."""
-        pending = pn.indicators.LoadingSpinner(value=True, size=24, name="pending")
+        pending = pn.indicators.LoadingSpinner(value=True, size=24, label="Answering...")
         self.feed.extend([pn.pane.Markdown(f"**You:** {html.escape(text)}"), pending])
         outcome = await asyncio.to_thread(self.store.ask, text)
         reply = answer_view(outcome)
@@ -203,7 +224,7 @@ class InsightsView(Viewer):
                          sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        selector = pn.widgets.RadioButtonGroup.from_param(self.param.days, name="Period (days)")
+        selector = pn.widgets.RadioButtonGroup.from_param(self.param.days, label="Period (days)")
         return pn.Column(selector, pn.panel(self._insights, loading_indicator=True),
                          sizing_mode="stretch_width")
 
@@ -213,8 +234,8 @@ class ReportsView(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
     week = param.Selector(default=None, objects=[], doc="The weekly report shown")
 
-    def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
+    def load_weeks(self) -> None:
+        """List the lake's reports (when the tab opens: a listing of S3 can be slow)."""
         weeks = self.store.reports()
         self.param.week.objects = weeks
         self.week = weeks[0] if weeks else None
@@ -231,7 +252,8 @@ class ReportsView(Viewer):
             sizing_mode="stretch_width", name="report")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.widgets.Select.from_param(self.param.week, name="Week"),
+        self.load_weeks()
+        return pn.Column(pn.widgets.Select.from_param(self.param.week, label="Week"),
                          self._report, sizing_mode="stretch_width")
 
 
@@ -264,7 +286,7 @@ def build_app(store: DashboardStore) -> pn.Column:
         ("Insights", InsightsView(store=store)),
         ("Reports", ReportsView(store=store)),
         ("Data", DataView(store=store)),
-        dynamic=True, sizing_mode="stretch_width", name="tabs",
+        dynamic=True, sizing_mode="stretch_width", name="tabs", stylesheets=[TABS_CSS],
     )
     header = pn.pane.Markdown(f"## Bio-Lakehouse · {html.escape(store.person_id)}",
                               styles={"color": ACCENT}, name="header")

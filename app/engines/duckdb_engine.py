@@ -8,6 +8,8 @@ Queries are checked read-only and run with DuckDB's file and network access swit
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import sqlglot
 
@@ -30,6 +32,9 @@ class DuckDBEngine:
 
     def __init__(self, lake: Lake) -> None:
         self._connection = duckdb.connect(":memory:")
+        # the connection holds one pending result: a query and its fetch must not interleave
+        # with another thread's (the dashboard runs a session's events on a thread pool)
+        self._lock = threading.Lock()
         self._tables: list[str] = []
         self._views: list[str] = []
         self._connection.execute(f"CREATE SCHEMA {LAKE_SCHEMA}")
@@ -62,20 +67,23 @@ class DuckDBEngine:
         return names | set(self._tables) | set(self._views)
 
     def columns(self) -> list[tuple[str, str, str, str]]:
-        rows = self._connection.execute(
-            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_catalog = current_database() AND table_schema IN (?, ?) "
-            "ORDER BY table_schema, table_name, ordinal_position", [GOLD_SCHEMA, LAKE_SCHEMA],
-        ).fetchall()
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = current_database() AND table_schema IN (?, ?) "
+                "ORDER BY table_schema, table_name, ordinal_position", [GOLD_SCHEMA, LAKE_SCHEMA],
+            ).fetchall()
         return [(str(s), str(t), str(c), str(d)) for s, t, c, d in rows]
 
     def query(self, sql: str) -> QueryResult:
         parsed = check_read_only(sql, self.relations())
         executed = parsed.sql(dialect="duckdb")
-        try:
-            cursor = self._connection.execute(executed)
-        except duckdb.Error as exc:
-            raise QueryError(f"DuckDB could not run the query: {exc}") from exc
-        columns = [d[0] for d in cursor.description]
-        rows = [[jsonable(v) for v in row] for row in cursor.fetchall()]
+        with self._lock:
+            try:
+                cursor = self._connection.execute(executed)
+            except duckdb.Error as exc:
+                raise QueryError(f"DuckDB could not run the query: {exc}") from exc
+            columns = [d[0] for d in cursor.description]
+            fetched = cursor.fetchall()
+        rows = [[jsonable(v) for v in row] for row in fetched]
         return QueryResult(columns, rows, sql, executed, self.name)
