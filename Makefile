@@ -36,8 +36,11 @@ $(TRINO_TARBALL):
 demo: install jars  ## Generate a sample person, ingest, build the lake, print the tables, serve the dashboard
 	$(BIN)/biolake demo
 
-test: install jars trino helm browser  ## Run the whole test suite (real Spark + Delta, a real Trino server)
-	$(BIN)/python -m pytest -q
+test: install jars trino helm browser docker-engine  ## Run the whole test suite (real Spark + Delta, Trino, SeaweedFS, Docker, Chromium)
+	@engine=$$(docker/engine.sh start); rc=0; \
+	$(BIN)/python -m pytest -q || rc=$$?; \
+	if [ "$$engine" = started ]; then docker/engine.sh stop; fi; \
+	exit $$rc
 
 browser: install  ## Debian's Chromium and Playwright for Python (report charts, browser tests)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
@@ -59,7 +62,7 @@ HELM_K8S_MINOR := 37
 HELM := $(BIOLAKE_CACHE)/helm/$(HELM_VERSION)/helm
 GO ?= $(or $(shell command -v go),/usr/local/go/bin/go)
 export BIOLAKE_HELM := $(HELM)
-.PHONY: helm chart-sync images requirements
+.PHONY: helm chart-sync images requirements docker-engine
 
 helm: $(HELM)  ## Build helm from the Go module proxy into the cache (once)
 
@@ -77,8 +80,11 @@ chart-sync:  ## Copy trino/etc and trino/views into the chart (tests check the c
 	mkdir -p charts/bio-lakehouse/files/trino
 	cp -R trino/etc trino/views charts/bio-lakehouse/files/trino/
 
-images: requirements  ## Build the project and Spark images with the local Docker engine
+images: requirements docker-engine  ## Build the project and Spark images with the local Docker engine
 	docker/build-images.sh
+
+docker-engine:  ## Install Debian's Docker engine and debootstrap when missing (the container test)
+	docker/engine.sh install
 
 requirements: install  ## Pin the images' Python packages (docker/requirements.txt)
 	$(BIN)/python docker/freeze_requirements.py

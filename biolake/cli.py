@@ -4,8 +4,10 @@ both modes. Errors go to stderr with a non-zero exit and name the file, line or 
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,40 @@ def ingest() -> None:
     """Store raw files in bronze (content-addressed) and log every object."""
 
 
+def _starts_etl_after(command: Callable[..., None]) -> Callable[..., None]:
+    """With BIOLAKE_ETL_TRIGGER_CRONJOB set (the chart sets it on ingest CronJobs), an ingest
+    that stored new objects starts the ETL at once, also when part of it failed: what landed
+    is worth building. A failure to start it fails the command (the data stays in bronze and
+    the scheduled ETL builds it)."""
+
+    @functools.wraps(command)
+    def wrapper(ctx: Context, *args: Any, **kwargs: Any) -> None:
+        from ingest_workers.etl_trigger import etl_trigger_from_settings, ingested_object_count
+
+        if not ctx.settings.etl_trigger_cronjob:
+            return command(ctx, *args, **kwargs)
+        lake = ctx.lake()
+        before = ingested_object_count(lake)
+        try:
+            command(ctx, *args, **kwargs)
+        finally:
+            new = ingested_object_count(lake) - before
+            if new <= 0:
+                click.echo("etl: nothing new was stored; no ETL Job started")
+            else:
+                try:
+                    trigger = etl_trigger_from_settings(ctx.settings)
+                    assert trigger is not None
+                    where = click.get_current_context().command_path
+                    outcome = trigger.start_etl(f"{new} new objects from `{where}`")
+                except BiolakeError as exc:  # EtlTriggerError, TokenStoreError ...
+                    click.echo(f"error: {exc}", err=True)
+                    sys.exit(1)
+                click.echo(f"{outcome.describe()} ({new} new objects)")
+
+    return wrapper
+
+
 def _report_outcomes(outcomes: list) -> None:
     for o in outcomes:
         line = (f"{o.status:<17} {o.source}/{o.dataset:<26} {o.original_name}  "
@@ -67,6 +103,7 @@ def _report_outcomes(outcomes: list) -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Live: last local day (default: today).")
 @click.option("--endpoint", "endpoints", multiple=True, help="Live: only this endpoint (repeatable).")
 @pass_context
+@_starts_etl_after
 def ingest_oura(ctx: Context, from_dir: Path | None, since: Any, until: Any, endpoints: tuple[str, ...]) -> None:
     """Oura API v2: live (tokens from `biolake auth oura`), or responses saved as files."""
     if from_dir is not None:
@@ -123,6 +160,7 @@ def auth_oura(ctx: Context, timeout: int, no_listen: bool) -> None:
 @ingest.command("oura-export")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @pass_context
+@_starts_etl_after
 def ingest_oura_export(ctx: Context, path: Path) -> None:
     """Oura membership export (zip or folder)."""
     from ingest_workers.file_ingest import ingest_oura_export as run
@@ -140,6 +178,7 @@ def ingest_oura_export(ctx: Context, path: Path) -> None:
 @click.option("--inbox", "use_inbox", is_flag=True,
               help="Ingest the CSVs dropped under <lake>/inbox/peloton/ and move them out.")
 @pass_context
+@_starts_etl_after
 def ingest_peloton(
     ctx: Context, csv_path: Path | None, use_api: bool, since: Any, use_inbox: bool
 ) -> None:
@@ -188,6 +227,7 @@ def ingest_peloton(
 @ingest.command("apple-health")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
+@_starts_etl_after
 def ingest_apple_health(ctx: Context, path: Path) -> None:
     """Apple Health export.zip or export.xml."""
     from ingest_workers.file_ingest import ingest_apple_health as run

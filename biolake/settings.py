@@ -91,6 +91,11 @@ class BiolakeSettings(BaseSettings):
         default=60, ge=1, description="Seconds per performance_graph sample (not the averages)"
     )
 
+    # Kubernetes: after an ingest that stored new objects, start a Job from this CronJob (the
+    # ETL's), as `kubectl create job --from=cronjob/<name>` would (ingest_workers/etl_trigger.py)
+    etl_trigger_cronjob: str | None = None
+    etl_trigger_namespace: str | None = Field(default=None, description="default: the pod's")
+
     # NL-to-SQL (`biolake ask`): Claude when a key is set, the offline translator otherwise and
     # as Claude's fallback. The key is a secret: never printed or logged.
     anthropic_api_key: SecretStr | None = None

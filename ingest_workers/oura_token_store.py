@@ -283,9 +283,9 @@ class KubernetesSecretTokenStore:
         return written.metadata.resource_version
 
 
-def kubernetes_core_api() -> Any:
-    """CoreV1Api from the pod's service account, or from ~/.kube/config outside a cluster."""
-    from kubernetes import client, config
+def load_kubernetes_config(purpose: str = "Kubernetes token store") -> None:
+    """The pod's service account, or ~/.kube/config outside a cluster."""
+    from kubernetes import config
 
     try:
         config.load_incluster_config()
@@ -294,8 +294,15 @@ def kubernetes_core_api() -> Any:
             config.load_kube_config()
         except (config.ConfigException, OSError) as exc:
             raise TokenStoreError(
-                f"Kubernetes token store: no in-cluster service account and no kubeconfig ({exc})"
+                f"{purpose}: no in-cluster service account and no kubeconfig ({exc})"
             ) from exc
+
+
+def kubernetes_core_api() -> Any:
+    """CoreV1Api from the pod's service account, or from ~/.kube/config outside a cluster."""
+    from kubernetes import client
+
+    load_kubernetes_config()
     return client.CoreV1Api()
 
 

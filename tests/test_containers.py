@@ -44,6 +44,9 @@ CHART_VALUES = (
     "--set", "images.seaweedfs.repository=bio-lakehouse/seaweedfs",
     # a Docker network alias cannot remap ports: the Service port is the container port
     "--set", "dashboard.service.port=5006",
+    # no Kubernetes API here for the inbox to start the ETL Job (tests/test_etl_trigger.py
+    # checks that against a fake API); the ETL CronJob's pod is run by the test instead
+    "--set", "etl.startAfterIngest=false",
 )
 
 

@@ -1,0 +1,180 @@
+"""An ingest that stores new objects starts the ETL: a Job from the chart's ETL CronJob.
+
+The Kubernetes API is a small server on 127.0.0.1 that knows CronJobs and Jobs and holds the ETL
+CronJob exactly as `helm template` renders it; the real `kubernetes` client talks to it through a
+kubeconfig, from the real `biolake ingest` command in its own process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+from tests.helm_chart import FULLNAME, NAMESPACE, render
+
+ETL_CRONJOB = f"{FULLNAME}-etl"
+_CRONJOB = re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/cronjobs/([^/]+)$")
+_JOBS = re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/jobs$")
+
+
+class FakeBatchApi:
+    """CronJobs to read, Jobs to list and create (generateName honoured); `forbidden` answers
+    every request with 403 like RBAC does."""
+
+    def __init__(self, cronjob: dict) -> None:
+        self.cronjob = {**cronjob, "metadata": {**cronjob["metadata"], "namespace": NAMESPACE,
+                                                "uid": str(uuid.uuid4())}}
+        self.jobs: list[dict] = []
+        self.forbidden = False
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, code: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _refused(self) -> bool:
+                if outer.forbidden:
+                    self._reply(403, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                      "reason": "Forbidden", "code": 403, "message": "forbidden"})
+                return outer.forbidden
+
+            def do_GET(self) -> None:
+                if self._refused():
+                    return
+                path = self.path.split("?")[0]
+                match = _CRONJOB.match(path)
+                if match and match.groups() == (NAMESPACE, outer.cronjob["metadata"]["name"]):
+                    self._reply(200, outer.cronjob)
+                elif _JOBS.match(path):
+                    self._reply(200, {"kind": "JobList", "apiVersion": "batch/v1",
+                                      "metadata": {}, "items": outer.jobs})
+                else:
+                    self._reply(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                      "reason": "NotFound", "code": 404, "message": "not found"})
+
+            def do_POST(self) -> None:
+                if self._refused():
+                    return
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                assert _JOBS.match(self.path.split("?")[0]), self.path
+                meta = body["metadata"]
+                meta["name"] = meta.pop("generateName") + uuid.uuid4().hex[:5]
+                meta["uid"] = str(uuid.uuid4())
+                body["status"] = {"active": 1}
+                outer.jobs.append(body)
+                self._reply(201, body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def kube(tmp_path: Path) -> Iterator[tuple[FakeBatchApi, dict]]:
+    (cronjob,) = [d for d in render() if d["kind"] == "CronJob" and d["metadata"]["name"] == ETL_CRONJOB]
+    api = FakeBatchApi(cronjob)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "test",
+        "clusters": [{"name": "test", "cluster": {"server": api.url}}],
+        "users": [{"name": "test", "user": {"token": "test-token"}}],
+        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
+    }))
+    env = {"KUBECONFIG": str(kubeconfig), "BIOLAKE_ETL_TRIGGER_CRONJOB": ETL_CRONJOB,
+           "BIOLAKE_ETL_TRIGGER_NAMESPACE": NAMESPACE}
+    try:
+        yield api, env
+    finally:
+        api.server.shutdown()
+
+
+def _csv(tmp_path: Path, real_fixtures: Path, rows: int, name: str) -> Path:
+    lines = (real_fixtures / "peloton" / "workouts_us_units.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / name
+    path.write_text("".join(lines[: rows + 1]))
+    return path
+
+
+def test_new_objects_start_one_etl_job_from_the_cronjob(kube, tmp_path: Path,
+                                                        real_fixtures: Path) -> None:
+    api, env = kube
+    home = tmp_path / "home"
+    first = _csv(tmp_path, real_fixtures, 10, "first.csv")
+
+    run = run_cli(home, "ingest", "peloton", "--csv", str(first), env=env)
+    assert run.returncode == 0, run.stderr
+    (job,) = api.jobs
+    assert f"etl: started Job {job['metadata']['name']} (1 new objects)" in run.stdout
+    template = api.cronjob["spec"]["jobTemplate"]
+    # the CronJob's own job template, owned by the CronJob, marked as a manual run
+    assert job["spec"] == json.loads(json.dumps(template["spec"]))
+    assert job["metadata"]["name"].startswith(f"{ETL_CRONJOB}-")
+    (owner,) = job["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
+        "CronJob", ETL_CRONJOB, api.cronjob["metadata"]["uid"], True)
+    assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+    assert "biolake ingest peloton" in job["metadata"]["annotations"]["bio-lakehouse/started-by"]
+    kubernetes_validate.validate({k: v for k, v in job.items() if k != "status"}, "1.37.0", strict=True)
+
+    # the same file again stores nothing new: no Job
+    again = run_cli(home, "ingest", "peloton", "--csv", str(first), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "nothing new was stored" in again.stdout and len(api.jobs) == 1
+
+    # a new file while the first Job is still active: no second ETL at the same time
+    second = _csv(tmp_path, real_fixtures, 20, "second.csv")
+    busy = run_cli(home, "ingest", "peloton", "--csv", str(second), env=env)
+    assert busy.returncode == 0, busy.stderr
+    assert f"Job {job['metadata']['name']} is still running" in busy.stdout and len(api.jobs) == 1
+
+    # once it finished, the next new file starts the next Job
+    job["status"] = {"succeeded": 1}
+    third = _csv(tmp_path, real_fixtures, 30, "third.csv")
+    after = run_cli(home, "ingest", "peloton", "--csv", str(third), env=env)
+    assert after.returncode == 0, after.stderr
+    assert len(api.jobs) == 2 and "etl: started Job" in after.stdout
+
+
+def test_a_refused_trigger_fails_the_command_readably_and_keeps_the_data(
+        kube, tmp_path: Path, real_fixtures: Path) -> None:
+    api, env = kube
+    api.forbidden = True
+    home = tmp_path / "home"
+    run = run_cli(home, "ingest", "peloton", "--csv", str(_csv(tmp_path, real_fixtures, 5, "a.csv")), env=env)
+    assert run.returncode == 1
+    assert f"CronJob {NAMESPACE}/{ETL_CRONJOB}: HTTP 403" in run.stderr
+    assert "needs get on the CronJob" in run.stderr
+    assert "ingested" in run.stdout  # the object landed in bronze before the trigger failed
+    assert api.jobs == []
+
+
+def test_without_the_setting_no_kubernetes_api_is_called(kube, tmp_path: Path,
+                                                         real_fixtures: Path) -> None:
+    api, env = kube
+    env = {k: v for k, v in env.items() if not k.startswith("BIOLAKE_ETL_TRIGGER")}
+    run = run_cli(tmp_path / "home", "ingest", "peloton", "--csv",
+                  str(_csv(tmp_path, real_fixtures, 5, "a.csv")), env=env)
+    assert run.returncode == 0, run.stderr
+    assert "etl:" not in run.stdout and api.jobs == []
