@@ -16,7 +16,7 @@
 #   rootfs tarball cached in $BIOLAKE_CACHE_DIR/images so a warm machine skips it;
 # - docker/certs/ receives the host's locally added CA certificates, so HTTPS inside the build
 #   (pip, Maven) trusts what the host trusts (e.g. a TLS-inspecting proxy);
-# - with no Docker engine running, dockerd is started (root only) and left running.
+# - with no Docker engine running, dockerd is started (root only, docker/engine.sh) and left running.
 # The chart uses the official Trino and SeaweedFS images by default (charts/bio-lakehouse/values.yaml).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,21 +34,13 @@ WEED=${WEED:-$(command -v weed || echo "$root/.venv/bin/weed")}
 log() { printf '[images] %s\n' "$*" >&2; }
 
 ensure_engine() {
-  if docker info >/dev/null 2>&1; then return; fi
-  if ! command -v dockerd >/dev/null; then
-    log "no Docker engine: install one (Debian: apt-get install docker.io) and run this again"
+  docker info >/dev/null 2>&1 && return
+  command -v dockerd >/dev/null || {
+    log "no Docker engine: install one (Debian: docker/engine.sh install) and run this again"
     exit 1
-  fi
-  [[ $(id -u) == 0 ]] || { log "the Docker engine is not running and only root can start it"; exit 1; }
-  log "starting dockerd (log: $CACHE/dockerd.log)"
-  mkdir -p "$CACHE"
-  nohup dockerd >"$CACHE/dockerd.log" 2>&1 &
-  for _ in $(seq 60); do
-    docker info >/dev/null 2>&1 && return
-    sleep 1
-  done
-  log "dockerd did not answer within 60 s; see $CACHE/dockerd.log"
-  exit 1
+  }
+  # left running for the next build; `make test` stops what it started
+  docker/engine.sh start >/dev/null
 }
 
 ensure_base_image() {

@@ -11,6 +11,7 @@ No cluster is needed (none is reachable here); helm comes from `make helm`.
 
 from __future__ import annotations
 
+import base64
 import filecmp
 import json
 import os
@@ -29,7 +30,6 @@ from tests.helm_chart import (
     FULLNAME,
     NAMESPACE,
     RELEASE,
-    values_args,
     by_kind,
     executor_template,
     helm,
@@ -37,6 +37,7 @@ from tests.helm_chart import (
     render,
     render_case,
     template_text,
+    values_args,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,6 +46,10 @@ CASES = ["defaults", *sorted(p.stem for p in (CHART / "ci").glob("*-values.yaml"
 KUBE_VERSIONS = ("1.27.0", "1.37.0")
 ALLOWED_VOLUMES = {"configMap", "emptyDir", "projected", "secret", "downwardAPI",
                    "persistentVolumeClaim", "ephemeral", "csi"}
+IDP = "https://id.example.org/realms/home/protocol/openid-connect"
+GENERIC_ENDPOINTS = ["--set", f"dashboard.auth.oauth.authorizeUrl={IDP}/auth",
+                     "--set", f"dashboard.auth.oauth.tokenUrl={IDP}/token",
+                     "--set", f"dashboard.auth.oauth.userUrl={IDP}/userinfo"]
 
 
 # -- sources the chart copies ---------------------------------------------------------------
@@ -422,6 +427,30 @@ def test_token_stores_only_their_ingest_account_may_update() -> None:
     assert not by_kind(docs, "ClusterRole") and not by_kind(docs, "ClusterRoleBinding")
 
 
+def test_ingest_workers_may_start_only_the_etl_job() -> None:
+    docs = render_case("defaults")
+    role = by_kind(docs, "Role")[f"{FULLNAME}-etl-trigger"]
+    assert role["rules"] == [
+        {"apiGroups": ["batch"], "resources": ["cronjobs"], "resourceNames": [f"{FULLNAME}-etl"],
+         "verbs": ["get"]},
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["list", "create"]},
+    ]
+    binding = by_kind(docs, "RoleBinding")[f"{FULLNAME}-etl-trigger"]
+    assert [s["name"] for s in binding["subjects"]] == [f"{FULLNAME}-peloton-inbox"]
+    inbox = pod_templates(docs)[f"CronJob/{FULLNAME}-peloton-inbox"]["spec"]
+    assert inbox["serviceAccountName"] == f"{FULLNAME}-peloton-inbox"
+    assert {"name": "BIOLAKE_ETL_TRIGGER_CRONJOB", "value": f"{FULLNAME}-etl"} in inbox["containers"][0]["env"]
+    # the token goes only where the trigger is on; the setting is a field of biolake's settings
+    from biolake.settings import BiolakeSettings
+    assert "etl_trigger_cronjob" in BiolakeSettings.model_fields
+
+    off = render("--set", "etl.startAfterIngest=false")
+    assert f"{FULLNAME}-etl-trigger" not in by_kind(off, "Role")
+    inbox = pod_templates(off)[f"CronJob/{FULLNAME}-peloton-inbox"]["spec"]
+    assert inbox["serviceAccountName"] == FULLNAME and inbox["automountServiceAccountToken"] is False
+    assert all(e["name"] != "BIOLAKE_ETL_TRIGGER_CRONJOB" for e in inbox["containers"][0]["env"])
+
+
 def test_spark_driver_role_is_limited_to_executor_pods() -> None:
     role = by_kind(render_case("defaults"), "Role")[f"{FULLNAME}-spark-driver"]
     granted = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]}
@@ -489,6 +518,112 @@ def test_dashboard_has_auth_probes_and_optional_ingress() -> None:
     # without an existing Secret the chart makes one, with a generated password
     secret = by_kind(render_case("defaults"), "Secret")[f"{FULLNAME}-dashboard-auth"]
     assert len(secret["data"]["password"]) >= 40  # base64 of 32 random characters
+    assert set(secret["data"]) == {"username", "password", "cookie-secret"}
+    assert not any("OAUTH" in name for name in dashboard_env(render_case("defaults")))
+
+
+OAUTH_GITHUB = ("--set", "dashboard.auth.mode=oauth", "--set", "dashboard.auth.oauth.provider=github",
+                "--set", "dashboard.auth.oauth.clientId=the-id",
+                "--set", "dashboard.auth.oauth.clientSecret=shh",
+                "--set", "dashboard.auth.oauth.allowedUsers[0]=me")
+OAUTH_PKCE = ("--set", "dashboard.auth.mode=oauth", "--set", "dashboard.auth.oauth.provider=auth_code",
+              "--set", "dashboard.auth.oauth.clientId=the-id", *GENERIC_ENDPOINTS)
+# every way the chart configures the dashboard: the ci cases and the oauth variants above
+DASHBOARD_RENDERS = {**{case: tuple(values_args(case)) for case in CASES},
+                     "oauth-github": OAUTH_GITHUB, "oauth-auth_code": OAUTH_PKCE}
+
+
+def dashboard_env(docs: tuple[dict, ...]) -> dict[str, dict]:
+    deployment = by_kind(docs, "Deployment")[f"{FULLNAME}-dashboard"]
+    return {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+def test_dashboard_oauth_maps_values_to_the_servers_settings() -> None:
+    docs = render_case("oauth-values")
+    env = dashboard_env(docs)
+    plain = {n: e["value"] for n, e in env.items() if n.startswith("BIOLAKE_DASHBOARD_") and "value" in e}
+    assert plain == {
+        "BIOLAKE_DASHBOARD_HOST": "0.0.0.0", "BIOLAKE_DASHBOARD_PORT": "5006",
+        "BIOLAKE_DASHBOARD_AUTH": "oauth", "BIOLAKE_DASHBOARD_OAUTH_PROVIDER": "generic",
+        "BIOLAKE_DASHBOARD_OAUTH_AUTHORIZE_URL": f"{IDP}/auth",
+        "BIOLAKE_DASHBOARD_OAUTH_TOKEN_URL": f"{IDP}/token",
+        "BIOLAKE_DASHBOARD_OAUTH_USER_URL": f"{IDP}/userinfo",
+        "BIOLAKE_DASHBOARD_OAUTH_REDIRECT_URI": "https://health.example.org/login",
+        "BIOLAKE_DASHBOARD_OAUTH_SCOPES": "openid email profile",
+        "BIOLAKE_DASHBOARD_OAUTH_ALLOWED_USERS": "me@example.org,partner@example.org",
+    }
+    refs = {n: e["valueFrom"]["secretKeyRef"] for n, e in env.items()
+            if n.startswith("BIOLAKE_DASHBOARD_") and "valueFrom" in e}
+    assert refs == {  # the existing Secret, under the keys the values name; no basic credentials
+        "BIOLAKE_DASHBOARD_COOKIE_SECRET": {"name": "dashboard-oauth", "key": "cookie-secret"},
+        "BIOLAKE_DASHBOARD_OAUTH_KEY": {"name": "dashboard-oauth", "key": "client-id"},
+        "BIOLAKE_DASHBOARD_OAUTH_SECRET": {"name": "dashboard-oauth", "key": "client-secret"},
+    }
+    assert f"{FULLNAME}-dashboard-auth" not in by_kind(docs, "Secret")
+    # the server calls the provider's token and userinfo endpoints: HTTPS egress allowed
+    pod = by_kind(docs, "Deployment")[f"{FULLNAME}-dashboard"]["spec"]["template"]
+    assert pod["metadata"]["labels"]["bio-lakehouse.io/internet"] == "true"
+
+
+def test_dashboard_oauth_credentials_from_values_go_in_the_charts_secret() -> None:
+    docs = render(*OAUTH_GITHUB)
+    name = f"{FULLNAME}-dashboard-auth"
+    data = by_kind(docs, "Secret")[name]["data"]
+    assert set(data) == {"oauth-client-id", "oauth-client-secret", "cookie-secret"}
+    assert base64.b64decode(data["oauth-client-id"]) == b"the-id"
+    assert base64.b64decode(data["oauth-client-secret"]) == b"shh"
+    assert len(base64.b64decode(data["cookie-secret"])) == 32
+    env = dashboard_env(docs)
+    assert env["BIOLAKE_DASHBOARD_OAUTH_KEY"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "oauth-client-id"}
+    assert env["BIOLAKE_DASHBOARD_OAUTH_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": name, "key": "oauth-client-secret"}
+    assert env["BIOLAKE_DASHBOARD_OAUTH_ALLOWED_USERS"]["value"] == "me"
+    assert not any(n.endswith(("_URL", "_URI", "_SCOPES")) for n in env)  # github knows its endpoints
+    # the code-challenge (PKCE) flow has no client secret: none asked for, none referenced
+    pkce = render(*OAUTH_PKCE)
+    assert "BIOLAKE_DASHBOARD_OAUTH_SECRET" not in dashboard_env(pkce)
+    assert set(by_kind(pkce, "Secret")[name]["data"]) == {"oauth-client-id", "cookie-secret"}
+
+
+@pytest.mark.parametrize("case", sorted(DASHBOARD_RENDERS))
+def test_dashboard_env_names_are_biolake_settings(case: str) -> None:
+    """Every BIOLAKE_DASHBOARD_* variable the chart renders (in any container or the env
+    ConfigMap) is a field of BiolakeSettings: a renamed setting fails here, not in a pod."""
+    from biolake.settings import BiolakeSettings
+
+    fields = {f"BIOLAKE_{name.upper()}" for name in BiolakeSettings.model_fields}
+    docs = render(*DASHBOARD_RENDERS[case])
+    names = set(by_kind(docs, "ConfigMap")[f"{FULLNAME}-env"]["data"])
+    for pod in pod_templates(docs).values():
+        for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
+            names.update(e["name"] for e in container.get("env", []))
+    dashboard = {n for n in names if n.startswith("BIOLAKE_DASHBOARD_")}
+    assert {"BIOLAKE_DASHBOARD_AUTH", "BIOLAKE_DASHBOARD_HOST", "BIOLAKE_DASHBOARD_COOKIE_SECRET"} <= dashboard
+    assert dashboard <= fields, f"not settings of biolake serve: {sorted(dashboard - fields)}"
+
+
+@pytest.mark.parametrize("case", sorted(DASHBOARD_RENDERS))
+def test_biolake_serve_accepts_the_rendered_dashboard_env(case: str) -> None:
+    """The dashboard container's settings (Secret keys stood in for) pass `biolake serve`'s own
+    checks for the address it binds, 0.0.0.0: the pod starts in every configuration."""
+    from app.dashboard.server import auth_mode, auth_options
+    from biolake.settings import BiolakeSettings
+
+    env = dashboard_env(render(*DASHBOARD_RENDERS[case]))
+    values = {n.removeprefix("BIOLAKE_").lower(): e.get("value", f"from-secret-{n.lower()}")
+              for n, e in env.items() if n.startswith("BIOLAKE_DASHBOARD_")}
+    settings = BiolakeSettings(**values)
+    options = auth_options(settings, settings.dashboard_host)  # raises ConfigError if refused
+    assert auth_mode(settings) == values["dashboard_auth"] in ("basic", "oauth")
+    assert options["cookie_secret"] == "from-secret-biolake_dashboard_cookie_secret"
+
+
+def test_schema_lists_panels_oauth_providers() -> None:
+    from panel.auth import AUTH_PROVIDERS
+
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    auth = schema["properties"]["dashboard"]["properties"]["auth"]["properties"]
+    assert sorted(auth["oauth"]["properties"]["provider"]["enum"]) == sorted(AUTH_PROVIDERS)
 
 
 # -- validation and schema ------------------------------------------------------------------------
@@ -499,10 +634,19 @@ def test_dashboard_has_auth_probes_and_optional_ingress() -> None:
      "objectStore.credentials: an external S3 endpoint needs"),
     (["--set", "oura.enabled=true"], "oura.credentials: oura.enabled needs"),
     (["--set", "peloton.api.enabled=true"], "peloton.api.credentials: peloton.api.enabled needs"),
-    (["--set", "dashboard.ingress.enabled=true", "--set", "dashboard.ingress.hosts[0]=a.example",
-      "--set", "dashboard.auth.enabled=false"], "an Ingress (dashboard.ingress.enabled) needs authentication on"),
-    (["--set", "dashboard.service.type=LoadBalancer", "--set", "dashboard.auth.enabled=false"],
-     "a LoadBalancer Service exposes the dashboard"),
+    (["--set", "dashboard.ingress.enabled=true"], "dashboard.ingress.hosts: list at least one host name"),
+    (["--set", "dashboard.auth.mode=oauth", "--set", "dashboard.auth.oauth.clientSecret=s",
+      *GENERIC_ENDPOINTS],
+     "dashboard.auth.oauth.clientId: dashboard.auth.mode=oauth needs the OAuth app's client id, "
+     "or dashboard.auth.existingSecret"),
+    (["--set", "dashboard.auth.mode=oauth", "--set", "dashboard.auth.oauth.provider=github",
+      "--set", "dashboard.auth.oauth.clientId=i"],
+     "dashboard.auth.oauth.clientSecret: dashboard.auth.mode=oauth needs the OAuth app's client secret"),
+    (["--set", "dashboard.auth.mode=oauth", "--set", "dashboard.auth.existingSecret=login"],
+     "dashboard.auth.oauth.tokenUrl: the generic OAuth provider needs the identity provider's token endpoint URL"),
+    (["--set", "dashboard.auth.mode=oauth", "--set", "dashboard.auth.existingSecret=login",
+      "--set", "dashboard.auth.oauth.provider=auth_code"],
+     "dashboard.auth.oauth.authorizeUrl: the auth_code OAuth provider needs"),
     (["--set", "lake.bucket=Not_A_Bucket"], 'lake.bucket: "Not_A_Bucket" is not a valid S3 bucket name'),
 ])
 def test_validate_values_rejects_bad_configs_readably(args: list[str], message: str) -> None:
@@ -522,6 +666,11 @@ def test_validate_values_lists_every_problem_at_once() -> None:
     (["--set", "trino.workerz=2"], "additional properties 'workerz' not allowed"),
     (["--set", "objectStore.mode=s3"], "/objectStore/mode"),
     (["--set", "report.schedule=weekly"], "/report/schedule"),
+    # there is no "off": the old switch is refused, not silently ignored
+    (["--set", "dashboard.auth.enabled=false"], "additional properties 'enabled' not allowed"),
+    (["--set", "dashboard.auth.mode=none"], "/dashboard/auth/mode"),
+    (["--set", "dashboard.auth.oauth.provider=myspace"], "/dashboard/auth/oauth/provider"),
+    (["--set", "dashboard.auth.oauth.tokenUrl=id.example.org/token"], "/dashboard/auth/oauth/tokenUrl"),
 ])
 def test_schema_rejects_unknown_and_malformed_values(args: list[str], message: str) -> None:
     result = helm("template", RELEASE, *args)
@@ -567,10 +716,17 @@ def test_notes_warn_about_unsafe_settings(tmp_path: Path) -> None:
                  "networkPolicy.kubeApiServer.cidrs[0]=172.18.0.2/32")
     assert "WARNING" not in safe
     assert "https://health.example.org/" in safe
-    unsafe = notes("--set", "dashboard.auth.enabled=false", "--set", "networkPolicy.enabled=false",
+    assert "password: kubectl" in safe
+    oauth = notes("-f", str(CHART / "ci" / "oauth-values.yaml"), "--set",
+                  "networkPolicy.kubeApiServer.cidrs[0]=172.18.0.2/32")
+    assert "WARNING" not in oauth and "password: kubectl" not in oauth
+    assert "sign in with generic OAuth" in oauth and "https://health.example.org/login" in oauth
+    unsafe = notes("--set", "networkPolicy.enabled=false",
                    "--set", "oura.enabled=true", "--set", "oura.credentials.clientId=a",
-                   "--set", "oura.credentials.clientSecret=b")
-    assert "dashboard.auth.enabled=false" in unsafe
+                   "--set", "oura.credentials.clientSecret=b", "--set", "dashboard.auth.mode=oauth",
+                   "--set", "dashboard.auth.oauth.provider=github",
+                   "--set", "dashboard.auth.oauth.clientId=i", "--set", "dashboard.auth.oauth.clientSecret=s")
+    assert "dashboard.auth.oauth.allowedUsers is empty: anyone with a github account" in unsafe
     assert "networkPolicy.enabled=false" in unsafe
     assert "credentials were given as Helm values" in unsafe
     assert "biolake auth oura" in unsafe
@@ -605,6 +761,7 @@ def test_dockerfiles_pass_hadolint() -> None:
 
 
 @pytest.mark.parametrize("script", ["docker/build-images.sh", "docker/spark-entrypoint.sh",
+                                    "docker/engine.sh", "docker/run-trino.sh",
                                     "spark_jobs/jars/fetch.sh"])
 def test_image_scripts_are_executable_bash(script: str) -> None:
     path = REPO / script
@@ -682,6 +839,13 @@ def test_values_schema_is_valid_json_schema() -> None:
     jsonschema.Draft7Validator.check_schema(schema)
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     jsonschema.validate(values, schema)
+    def merge(base: dict, override: dict) -> dict:  # as Helm merges -f files into the defaults
+        merged = dict(base)
+        for key, value in override.items():
+            both_maps = isinstance(value, dict) and isinstance(base.get(key), dict)
+            merged[key] = merge(base[key], value) if both_maps else value
+        return merged
+
     for case in CASES[1:]:
         override = yaml.safe_load((CHART / "ci" / f"{case}.yaml").read_text()) or {}
-        jsonschema.validate(override, {**schema, "required": []})
+        jsonschema.validate(merge(values, override), schema)

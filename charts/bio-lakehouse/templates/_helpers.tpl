@@ -292,14 +292,31 @@ spec:
 {{- if and $v.peloton.api.enabled (not $v.peloton.api.credentials.existingSecret) (not $v.peloton.api.credentials.refreshToken) }}
 {{- $errors = append $errors "peloton.api.credentials: peloton.api.enabled needs peloton.api.credentials.existingSecret or refreshToken" }}
 {{- end }}
-{{- if and $v.dashboard.enabled $v.dashboard.ingress.enabled (not $v.dashboard.auth.enabled) }}
-{{- $errors = append $errors "dashboard.auth.enabled: the dashboard holds health data; an Ingress (dashboard.ingress.enabled) needs authentication on" }}
-{{- end }}
 {{- if and $v.dashboard.enabled $v.dashboard.ingress.enabled (not $v.dashboard.ingress.hosts) }}
 {{- $errors = append $errors "dashboard.ingress.hosts: list at least one host name when dashboard.ingress.enabled" }}
 {{- end }}
-{{- if and $v.dashboard.enabled (ne $v.dashboard.service.type "ClusterIP") (not $v.dashboard.auth.enabled) }}
-{{- $errors = append $errors (printf "dashboard.auth.enabled: a %s Service exposes the dashboard; turn authentication on" $v.dashboard.service.type) }}
+{{- /* the dashboard's authentication is always on (the pod binds 0.0.0.0); oauth needs what `biolake serve` checks at start */}}
+{{- $auth := $v.dashboard.auth }}
+{{- if and $v.dashboard.enabled (eq $auth.mode "oauth") }}
+{{- $o := $auth.oauth }}
+{{- if not $auth.existingSecret }}
+{{- if not $o.clientId }}
+{{- $errors = append $errors "dashboard.auth.oauth.clientId: dashboard.auth.mode=oauth needs the OAuth app's client id, or dashboard.auth.existingSecret (recommended) holding it under dashboard.auth.oauthClientIdKey" }}
+{{- end }}
+{{- if and (ne $o.provider "auth_code") (not $o.clientSecret) }}
+{{- $errors = append $errors "dashboard.auth.oauth.clientSecret: dashboard.auth.mode=oauth needs the OAuth app's client secret, or dashboard.auth.existingSecret (recommended) holding it under dashboard.auth.oauthClientSecretKey" }}
+{{- end }}
+{{- end }}
+{{- $needs := list }}
+{{- if eq $o.provider "generic" }}{{ $needs = list "authorizeUrl" "tokenUrl" "userUrl" }}
+{{- else if eq $o.provider "auth_code" }}{{ $needs = list "authorizeUrl" "tokenUrl" }}
+{{- else if eq $o.provider "password" }}{{ $needs = list "tokenUrl" }}
+{{- end }}
+{{- range $needs }}
+{{- if not (get $o .) }}
+{{- $errors = append $errors (printf "dashboard.auth.oauth.%s: the %s OAuth provider needs the identity provider's %s endpoint URL" . $o.provider (get (dict "authorizeUrl" "authorization" "tokenUrl" "token" "userUrl" "userinfo") .)) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if and (gt (int $v.trino.workers.replicas) 0) (not $v.trino.coordinator.queryMaxMemory) }}
 {{- $errors = append $errors "trino.coordinator.queryMaxMemory: required" }}

@@ -48,7 +48,9 @@ Dashboard:
   kubectl -n {{ .Release.Namespace }} port-forward svc/{{ include "biolake.dashboardName" . }} 8080:{{ .Values.dashboard.service.port }}
   then open http://127.0.0.1:8080/
 {{- end }}
-{{- if .Values.dashboard.auth.enabled }}
+{{- if eq .Values.dashboard.auth.mode "oauth" }}
+  sign in with {{ .Values.dashboard.auth.oauth.provider }} OAuth; the redirect URI registered with the OAuth app: {{ .Values.dashboard.auth.oauth.redirectUri | default "https://<dashboard host>/login" }}
+{{- else }}
   user:     kubectl -n {{ .Release.Namespace }} get secret {{ include "biolake.dashboardSecretName" . }} -o jsonpath='{.data.{{ .Values.dashboard.auth.usernameKey }}}' | base64 -d
   password: kubectl -n {{ .Release.Namespace }} get secret {{ include "biolake.dashboardSecretName" . }} -o jsonpath='{.data.{{ .Values.dashboard.auth.passwordKey }}}' | base64 -d
 {{- end }}
@@ -56,8 +58,9 @@ Dashboard:
 
 {{- /* ------------------------------------------------------------ warnings */}}
 {{- $warnings := list }}
-{{- if and .Values.dashboard.enabled (not .Values.dashboard.auth.enabled) }}
-{{- $warnings = append $warnings "dashboard.auth.enabled=false: anyone who reaches the dashboard Service sees your health data." }}
+{{- $oauth := .Values.dashboard.auth.oauth }}
+{{- if and .Values.dashboard.enabled (eq .Values.dashboard.auth.mode "oauth") (ne $oauth.provider "generic") (not $oauth.allowedUsers) }}
+{{- $warnings = append $warnings (printf "dashboard.auth.oauth.allowedUsers is empty: anyone with a %s account can sign in and see your health data." $oauth.provider) }}
 {{- end }}
 {{- if and .Values.dashboard.ingress.enabled (not .Values.dashboard.ingress.tls) }}
 {{- $warnings = append $warnings "dashboard.ingress.tls is empty: passwords and health data cross the network unencrypted." }}
@@ -65,7 +68,7 @@ Dashboard:
 {{- if not .Values.networkPolicy.enabled }}
 {{- $warnings = append $warnings "networkPolicy.enabled=false: any pod in the cluster can reach Trino and act as the biolake_writer user (Trino has no password authentication here)." }}
 {{- end }}
-{{- if or .Values.objectStore.credentials.secretKey .Values.oura.credentials.clientSecret .Values.peloton.api.credentials.refreshToken .Values.anthropic.apiKey .Values.dashboard.auth.password }}
+{{- if or .Values.objectStore.credentials.secretKey .Values.oura.credentials.clientSecret .Values.peloton.api.credentials.refreshToken .Values.anthropic.apiKey .Values.dashboard.auth.password .Values.dashboard.auth.oauth.clientSecret }}
 {{- $warnings = append $warnings "credentials were given as Helm values: they are stored in the release history; prefer existingSecret values." }}
 {{- end }}
 {{- if and (eq .Values.objectStore.mode "external") (hasPrefix "http://" .Values.objectStore.external.endpoint) }}

@@ -33,3 +33,16 @@ volumes:
       sizeLimit: 256Mi
   {{- end }}
 {{- end }}
+
+{{/* Whether ingest workers start an ETL Job after storing new objects ("true" or "") */}}
+{{- define "biolake.etlTrigger" -}}
+{{- if and .Values.etl.enabled .Values.etl.startAfterIngest }}true{{ end }}
+{{- end }}
+
+{{/* The env entry that turns the trigger on (ingest_workers/etl_trigger.py), as YAML list text */}}
+{{- define "biolake.etlTriggerEnv" -}}
+{{- if include "biolake.etlTrigger" . }}
+- name: BIOLAKE_ETL_TRIGGER_CRONJOB
+  value: {{ include "biolake.componentName" (dict "root" . "component" "etl") | quote }}
+{{- end }}
+{{- end }}
