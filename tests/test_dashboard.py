@@ -8,17 +8,15 @@ Panel's pending deprecations (widget `name`, `button_type`) are errors here."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -44,6 +42,7 @@ from app.dashboard.views import (
 from app.insights import ANALYZERS, Period, run_all
 from biolake.errors import ConfigError
 from tests.conftest import DEMO_AS_OF, make_lake
+from tests.http_fakes import JsonHandler, serving_in_thread
 from tests.test_insights import GOLD_SCHEMA, _gold_rows
 
 pytestmark = pytest.mark.filterwarnings("error::PendingDeprecationWarning")
@@ -311,20 +310,12 @@ def test_server_health_endpoint_and_auth(store, password):
 
 
 # -- OAuth -----------------------------------------------------------------------------------------
-class OAuthProvider(BaseHTTPRequestHandler):
+class OAuthProvider(JsonHandler):
     """The three endpoints of an OAuth 2 server, as Panel's generic provider uses them:
     /authorize sends the browser back with a code, /token trades it for an access token,
     /userinfo says whose token it is. `server.user` is who signs in next."""
 
     server: _OAuthServer
-
-    def _json(self, status: int, body: dict) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -341,9 +332,9 @@ class OAuthProvider(BaseHTTPRequestHandler):
         elif url.path == "/userinfo":
             token = self.headers.get("Authorization", "").removeprefix("Bearer ")
             user = self.server.tokens.get(token)
-            self._json(200 if user else 401, {"email": user} if user else {"error": "bad token"})
+            self.reply_json(200 if user else 401, {"email": user} if user else {"error": "bad token"})
         else:
-            self._json(404, {"error": "not found"})
+            self.reply_json(404, {"error": "not found"})
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
@@ -351,14 +342,11 @@ class OAuthProvider(BaseHTTPRequestHandler):
         self.server.requests.append(("POST", self.path, form, dict(self.headers)))
         user = self.server.codes.pop(form.get("code", ""), None)
         if self.path != "/token" or user is None or form.get("client_secret") != "client-secret":
-            self._json(400, {"error": "invalid_grant"})
+            self.reply_json(400, {"error": "invalid_grant"})
             return
         token = f"token-{len(self.server.tokens)}"
         self.server.tokens[token] = user
-        self._json(200, {"access_token": token, "token_type": "Bearer"})
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply_json(200, {"access_token": token, "token_type": "Bearer"})
 
 
 class _OAuthServer(ThreadingHTTPServer):
@@ -372,11 +360,8 @@ class _OAuthServer(ThreadingHTTPServer):
 def oauth_server() -> Iterator[_OAuthServer]:
     server = _OAuthServer(("127.0.0.1", 0), OAuthProvider)
     server.requests, server.codes, server.tokens, server.user = [], {}, {}, "me@example.org"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving_in_thread(server):
+        yield server
 
 
 def _sign_in(client: httpx.Client, base: str) -> httpx.Response:

@@ -1,6 +1,6 @@
 """An ingest that stores new objects starts the ETL: a Job from the chart's ETL CronJob.
 
-The Kubernetes API is a small server on 127.0.0.1 that knows CronJobs and Jobs and holds the ETL
+The Kubernetes API is a small server on 127.0.0.1 (tests/kube_secret_server.py) that holds the ETL
 CronJob exactly as `helm template` renders it; the real `kubernetes` client talks to it through a
 kubeconfig, from the real `biolake ingest` command in its own process.
 """
@@ -8,13 +8,8 @@ kubeconfig, from the real `biolake ingest` command in its own process.
 from __future__ import annotations
 
 import json
-import re
-import threading
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -22,79 +17,16 @@ import yaml
 
 from tests.conftest import run_cli
 from tests.helm_chart import FULLNAME, NAMESPACE, render
+from tests.http_fakes import serving_in_thread
+from tests.kube_secret_server import FakeBatchApi
 
 ETL_CRONJOB = f"{FULLNAME}-etl"
-_CRONJOB = re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/cronjobs/([^/]+)$")
-_JOBS = re.compile(r"^/apis/batch/v1/namespaces/([^/]+)/jobs$")
-
-
-class FakeBatchApi:
-    """CronJobs to read, Jobs to list and create (generateName honoured); `forbidden` answers
-    every request with 403 like RBAC does."""
-
-    def __init__(self, cronjob: dict) -> None:
-        self.cronjob = {**cronjob, "metadata": {**cronjob["metadata"], "namespace": NAMESPACE,
-                                                "uid": str(uuid.uuid4())}}
-        self.jobs: list[dict] = []
-        self.forbidden = False
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _reply(self, code: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _refused(self) -> bool:
-                if outer.forbidden:
-                    self._reply(403, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                      "reason": "Forbidden", "code": 403, "message": "forbidden"})
-                return outer.forbidden
-
-            def do_GET(self) -> None:
-                if self._refused():
-                    return
-                path = self.path.split("?")[0]
-                match = _CRONJOB.match(path)
-                if match and match.groups() == (NAMESPACE, outer.cronjob["metadata"]["name"]):
-                    self._reply(200, outer.cronjob)
-                elif _JOBS.match(path):
-                    self._reply(200, {"kind": "JobList", "apiVersion": "batch/v1",
-                                      "metadata": {}, "items": outer.jobs})
-                else:
-                    self._reply(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                      "reason": "NotFound", "code": 404, "message": "not found"})
-
-            def do_POST(self) -> None:
-                if self._refused():
-                    return
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                assert _JOBS.match(self.path.split("?")[0]), self.path
-                meta = body["metadata"]
-                meta["name"] = meta.pop("generateName") + uuid.uuid4().hex[:5]
-                meta["uid"] = str(uuid.uuid4())
-                body["status"] = {"active": 1}
-                outer.jobs.append(body)
-                self._reply(201, body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
 @pytest.fixture
 def kube(tmp_path: Path) -> Iterator[tuple[FakeBatchApi, dict]]:
     (cronjob,) = [d for d in render() if d["kind"] == "CronJob" and d["metadata"]["name"] == ETL_CRONJOB]
-    api = FakeBatchApi(cronjob)
+    api = FakeBatchApi(cronjob, NAMESPACE)
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "test",
@@ -104,10 +36,8 @@ def kube(tmp_path: Path) -> Iterator[tuple[FakeBatchApi, dict]]:
     }))
     env = {"KUBECONFIG": str(kubeconfig), "BIOLAKE_ETL_TRIGGER_CRONJOB": ETL_CRONJOB,
            "BIOLAKE_ETL_TRIGGER_NAMESPACE": NAMESPACE}
-    try:
+    with serving_in_thread(api.server):
         yield api, env
-    finally:
-        api.server.shutdown()
 
 
 def _csv(tmp_path: Path, real_fixtures: Path, rows: int, name: str) -> Path:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import mean
 
@@ -30,6 +28,7 @@ from app.nl2sql.offline import OfflineTranslator
 from app.query_service import QueryService
 from app.sql_guard import guard_generated
 from biolake.errors import ReadOnlyViolation
+from tests.http_fakes import MessagesServer, serving_in_thread
 from tests.nl2sql_person import AS_OF, synthetic_gold, write_lake
 
 ALLOWED = {"daily_readiness_performance", "overtraining_risk", "workouts", "lake.workouts"}
@@ -50,53 +49,14 @@ def settings(lake_env: dict, tmp_path: Path):
     return lake_env["settings"].model_copy(update={"home": tmp_path})
 
 
-class MessagesAPI(BaseHTTPRequestHandler):
-    """The slice of the Anthropic Messages API the SDK uses: POST /v1/messages, JSON in and out."""
-
-    server: _FakeAnthropic
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        self.server.requests.append(
-            {"path": self.path, "headers": headers, "raw": body.decode(), "json": json.loads(body)}
-        )
-        if self.path != "/v1/messages" or not self.server.replies:
-            status, reply = (
-                500,
-                {"type": "error", "error": {"type": "api_error", "message": "no reply scripted"}},
-            )
-        else:
-            status, reply = 200, self.server.replies.pop(0)
-        payload = json.dumps(reply).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:  # keep pytest output clean
-        pass
-
-
-class _FakeAnthropic(ThreadingHTTPServer):
-    requests: list[dict]
-    replies: list[dict]
-
-
 @pytest.fixture(scope="module")
-def fake_anthropic() -> Iterator[_FakeAnthropic]:
-    server = _FakeAnthropic(("127.0.0.1", 0), MessagesAPI)
-    server.requests, server.replies = [], []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def fake_anthropic() -> Iterator[MessagesServer]:
+    with serving_in_thread(MessagesServer()) as server:
+        yield server
 
 
 @pytest.fixture
-def claude(fake_anthropic: _FakeAnthropic) -> Iterator[tuple[anthropic.Anthropic, _FakeAnthropic]]:
+def claude(fake_anthropic: MessagesServer) -> Iterator[tuple[anthropic.Anthropic, MessagesServer]]:
     fake_anthropic.requests.clear()
     fake_anthropic.replies.clear()
     client = anthropic.Anthropic(

@@ -13,7 +13,6 @@ import base64
 import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -34,8 +33,8 @@ from reports.weekly import (
     weekly_kpis,
 )
 from tests.conftest import make_lake, run_cli
+from tests.http_fakes import MessagesServer, serving_in_thread
 from tests.test_insights import GOLD_SCHEMA, _gold_rows
-from tests.test_nl2sql import MessagesAPI, _FakeAnthropic
 
 WEEK_END = date(2025, 3, 30)  # a Sunday
 PNG_1PX = base64.b64decode(
@@ -162,14 +161,9 @@ def text_reply(text: str) -> dict:
 
 
 @pytest.fixture()
-def messages_api() -> Iterator[_FakeAnthropic]:
-    server = _FakeAnthropic(("127.0.0.1", 0), MessagesAPI)
-    server.requests, server.replies = [], []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def messages_api() -> Iterator[MessagesServer]:
+    with serving_in_thread(MessagesServer()) as server:
+        yield server
 
 
 def _report_with_claude(small_lake, monkeypatch, server, *extra: str) -> tuple[str, str]:
