@@ -53,6 +53,9 @@ def spark_conf(
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        # Delta rebuilds each table's snapshot (its file list) with 50 partitions by default:
+        # 50 tasks per table per read for a personal lake of a few files per table
+        "spark.databricks.delta.snapshotPartitions": str(settings.spark_shuffle_partitions),
         "spark.default.parallelism": str(settings.spark_shuffle_partitions),
         "spark.driver.memory": settings.spark_driver_memory,
         # a local session only talks to itself; on a cluster the executors must reach the
