@@ -46,7 +46,7 @@ browser: install  ## Debian's Chromium and Playwright for Python (report charts,
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(BIN)/pip install -q playwright
 
-bench: install jars trino  ## Measure the pipeline, the engines and the answer path (writes benchmarks/results, README table)
+bench: install jars trino browser  ## Measure pipeline, engines, answers, imports, dashboard (benchmarks/results, README table; ~20 min)
 	$(BIN)/python benchmarks/run.py
 
 lint: install  ## ruff

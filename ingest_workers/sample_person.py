@@ -18,8 +18,8 @@ The Peloton sessions inside the Oura window are the ones whose load enters r(d+1
 training lowers next-day readiness" holds in the written files, not just in the model.
 
 The function is pure: randomness comes from `numpy.random.default_rng` streams spawned from
-`seed` (one per concern, so `apple_health=True` does not change the other files), ids and paging
-tokens are hashes of the seed, and nothing reads the clock.
+`seed` (one per concern, so `apple_health=True` or a denser heart rate changes no other file),
+ids and paging tokens are hashes of the seed, and nothing reads the clock.
 
 Files written under `out_dir`:
     oura/<endpoint>_<n>.json      Oura API v2 list responses, `page_size` documents per page
@@ -43,7 +43,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-__all__ = ["OURA_ENDPOINTS", "PELOTON_HEADER", "SamplePersonFiles", "generate_sample_person"]
+__all__ = [
+    "APPLE_HEALTH_PROLOGUE",
+    "OURA_ENDPOINTS",
+    "PELOTON_HEADER",
+    "HeartRateSampling",
+    "SamplePersonFiles",
+    "generate_sample_person",
+]
 
 OURA_ENDPOINTS = (
     "daily_readiness",
@@ -279,7 +286,7 @@ _PHONE = (
 )
 # The internal DTD of the real sample (HealthKit export version 3). It declares every element
 # written here; newer exports add elements we do not emit.
-_APPLE_PROLOGUE = """<?xml version="1.0" encoding="UTF-8"?>
+APPLE_HEALTH_PROLOGUE = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE HealthData [
 <!-- HealthKit Export Version: 3 -->
 <!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary)*)>
@@ -1431,50 +1438,101 @@ def _activity_document(
     }
 
 
+@dataclass(frozen=True)
+class HeartRateSampling:
+    """Seconds between the ring's heart-rate samples. The default matches Oura's documented
+    "5-minute increments"; real responses are denser (DATA-FORMATS 1.3: `workout` every 5 s,
+    `awake` irregular, about 1,000 samples on a full day), see `HeartRateSampling.dense()`.
+    Night and nap ('rest') samples stay 300 s apart either way."""
+
+    awake_s: int = 300
+    workout_s: int = 60
+
+    def __post_init__(self) -> None:
+        if not 5 <= self.awake_s <= 3600 or not 1 <= self.workout_s <= 600:
+            raise ValueError(
+                f"heart-rate sampling must be 5-3600 s awake and 1-600 s in workouts, got "
+                f"{self.awake_s} s and {self.workout_s} s"
+            )
+
+    @classmethod
+    def dense(cls) -> HeartRateSampling:
+        """About 1,000-1,500 samples a day, like the real responses."""
+        return cls(awake_s=60, workout_s=5)
+
+
+def _epoch(dt: datetime) -> float:
+    return dt.timestamp()
+
+
+def _inside(times: np.ndarray, spans: list[tuple[datetime, datetime]]) -> np.ndarray:
+    """Which of `times` (epoch seconds) fall in any [start, end) span."""
+    hit = np.zeros(len(times), dtype=bool)
+    for start, end in spans:
+        hit |= (times >= _epoch(start)) & (times < _epoch(end))
+    return hit
+
+
 def _heartrate_rows(
     rng: np.random.Generator,
     day: _Day,
     awake_until: datetime,
     with_night: bool,
+    sampling: HeartRateSampling,
 ) -> list[dict]:
-    """Night 'rest' samples every 300 s, 'awake' every ~300 s, 'workout' every 60 s."""
-    rows: list[tuple[datetime, int, str]] = []
+    """Night and nap 'rest' samples every 300 s, 'awake' every `sampling.awake_s` (jittered),
+    'workout' every `sampling.workout_s`; vectorised, since dense days hold ~1,500 samples."""
+    times: list[np.ndarray] = []
+    bpms: list[np.ndarray] = []
+    sources: list[np.ndarray] = []
+
+    def add(t: np.ndarray, bpm: np.ndarray, source: str) -> None:
+        times.append(t)
+        bpms.append(np.round(bpm).astype(np.int64))
+        sources.append(np.full(len(t), source))
+
     night = day.night
     if with_night and night.hr:
-        for k, bpm in enumerate(night.hr):
-            if bpm is not None:
-                rows.append((_plus(night.start, 300 * k + 15), int(bpm), "rest"))
+        items = np.array([np.nan if b is None else b for b in night.hr], dtype=float)
+        k = np.flatnonzero(~np.isnan(items))
+        add(_epoch(night.start) + 300 * k + 15, items[k], "rest")
     for nap in day.naps:
-        for k in range(nap.time_in_bed // 300):
-            bpm = nap.average_hr + rng.normal(0, 2)
-            rows.append((_plus(nap.start, 300 * k + 15), round(bpm), "rest"))
-    busy = [(s.start, s.end) for s in day.sessions if not s.aborted and s.seconds >= 300]
-    busy += [(n.start, n.end) for n in day.naps]
-    for s in day.sessions:
-        if s.aborted or s.seconds < 300:
-            continue
-        n = s.seconds // 60
-        k = np.arange(n)
-        warm = np.minimum(1.0, k / 5)
-        bpm = day.rhr + 25 + (s.true_hr + 6 - day.rhr - 25) * warm + 6 * np.sin(k / 3)
-        bpm = bpm + rng.normal(0, 3, n)
-        rows.extend(
-            (_plus(s.start, 60 * int(j) + 30), round(float(b)), "workout")
-            for j, b in zip(k, bpm, strict=True)
+        n = nap.time_in_bed // 300
+        add(_epoch(nap.start) + 300 * np.arange(n) + 15, nap.average_hr + rng.normal(0, 2, n), "rest")
+    trained = [s for s in day.sessions if not s.aborted and s.seconds >= 300]
+    for s in trained:
+        step = sampling.workout_s
+        n = s.seconds // step
+        minutes = np.arange(n) * step / 60
+        warm = np.minimum(1.0, minutes / 5)
+        bpm = day.rhr + 25 + (s.true_hr + 6 - day.rhr - 25) * warm + 6 * np.sin(minutes / 3)
+        add(_epoch(s.start) + step * np.arange(n) + step // 2, bpm + rng.normal(0, 3, n), "workout")
+    first = _epoch(night.end) + int(rng.integers(60, 240))
+    last = _epoch(awake_until)
+    if last > first:
+        step, jitter = sampling.awake_s, max(1, sampling.awake_s // 12)
+        n = int((last - first) // (step - jitter)) + 1
+        t = first + np.concatenate(([0], np.cumsum(step + rng.integers(-jitter, jitter + 1, n - 1))))
+        t = t[t < last]
+        busy = [(s.start, s.end) for s in trained] + [(p.start, p.end) for p in day.naps]
+        t = t[~_inside(t, busy)]
+        offset = (night.end.utcoffset() or timedelta(0)).total_seconds()
+        hour = ((t + offset) % 86400) / 3600
+        bpm = day.rhr + 20 + 6 * np.sin(2 * np.pi * (hour - 9) / 24) + rng.normal(0, 4, len(t))
+        bpm = bpm + 28 * _inside(t, [(w.start, w.end) for w in day.walks])
+        add(t, bpm, "awake")
+    if not times:
+        return []
+    t = np.concatenate(times)
+    order = np.argsort(t, kind="stable")
+    stamps = np.datetime_as_string(np.round(t[order]).astype("datetime64[s]"), unit="s")
+    return [
+        {"bpm": b, "source": src, "timestamp": f"{ts}+00:00"}
+        for b, src, ts in zip(
+            np.concatenate(bpms)[order].tolist(), np.concatenate(sources)[order].tolist(),
+            stamps.tolist(), strict=True,
         )
-    t = _plus(night.end, int(rng.integers(60, 240)))
-    while t < awake_until:
-        if _overlaps(t, _plus(t, 1), busy):
-            t = _plus(t, 300)
-            continue
-        hour = t.hour + t.minute / 60
-        bpm = day.rhr + 20 + 6 * math.sin(2 * math.pi * (hour - 9) / 24) + rng.normal(0, 4)
-        if any(w.start <= t < w.end for w in day.walks):
-            bpm += 28
-        rows.append((t, round(bpm), "awake"))
-        t = _plus(t, 300 + int(rng.integers(-25, 26)))
-    rows.sort(key=lambda r: r[0])
-    return [{"bpm": int(b), "source": src, "timestamp": _iso_utc(ts)} for ts, b, src in rows]
+    ]
 
 
 def _workout_documents(seed: int, rng: np.random.Generator, day: _Day) -> list[dict]:
@@ -1579,6 +1637,8 @@ def _oura_documents(
     activities: list[_Activity],
     missing: set[date],
     partial: dict[date, frozenset[str]],
+    hr_rng: np.random.Generator,
+    sampling: HeartRateSampling,
 ) -> dict[str, list[dict]]:
     docs: dict[str, list[dict]] = {name: [] for name in OURA_ENDPOINTS}
     for i, day in enumerate(days):
@@ -1621,7 +1681,9 @@ def _oura_documents(
             )
         if "heartrate" not in dropped:
             until = _bedtime(days, i, tz)
-            docs["heartrate"].extend(_heartrate_rows(rng, day, until, "sleep" not in dropped))
+            docs["heartrate"].extend(
+                _heartrate_rows(hr_rng, day, until, "sleep" not in dropped, sampling)
+            )
         if "daily_spo2" not in dropped:
             spo2 = 97.2 + rng.normal(0, 0.6) - (1.2 if day.ill else 0.0)
             docs["daily_spo2"].append(
@@ -1940,7 +2002,7 @@ def _apple_health_xml(
         'HKCharacteristicTypeIdentifierFitzpatrickSkinType="HKFitzpatrickSkinTypeNotSet"/>',
     ]
     body = [line for lines in groups.values() for line in lines]
-    return _APPLE_PROLOGUE + "\n".join([*head, *body, *workouts, "</HealthData>"]) + "\n"
+    return APPLE_HEALTH_PROLOGUE + "\n".join([*head, *body, *workouts, "</HealthData>"]) + "\n"
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -1955,11 +2017,14 @@ def generate_sample_person(
     apple_health: bool = False,
     page_size: int = 40,
     timezone: str = "America/New_York",
+    heartrate: HeartRateSampling = HeartRateSampling(),
 ) -> SamplePersonFiles:
     """Write one sample person's raw files under `out_dir`; same arguments, same bytes.
 
     Oura and Apple Health cover the `oura_days` days ending `end_day`; the Peloton history
-    covers `peloton_years` years ending `end_day` with about `peloton_workouts` rows.
+    covers `peloton_years` years ending `end_day` with about `peloton_workouts` rows. Heart
+    rate is sampled as `heartrate` says (its own random stream: the density changes no other
+    file).
     """
     if oura_days < 1:
         raise ValueError(f"oura_days must be at least 1, got {oura_days}")
@@ -1972,8 +2037,8 @@ def generate_sample_person(
         )
     out_dir = Path(out_dir)
     tz = ZoneInfo(timezone)
-    plan_rng, latent_rng, oura_rng, apple_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    plan_rng, latent_rng, oura_rng, apple_rng, hr_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
     )
     window = [end_day - timedelta(days=oura_days - 1 - i) for i in range(oura_days)]
     first = end_day - timedelta(days=max(round(peloton_years * 365.25), 1) - 1)
@@ -1987,7 +2052,9 @@ def generate_sample_person(
     activities = []
     for i, day in enumerate(days):
         activities.append(_activity(oura_rng, tz, day, _bedtime(days, i, tz)))
-    docs = _oura_documents(seed, oura_rng, tz, days, activities, missing, partial)
+    docs = _oura_documents(
+        seed, oura_rng, tz, days, activities, missing, partial, hr_rng, heartrate
+    )
 
     oura_dir = out_dir / "oura"
     _write_oura(oura_dir, docs, page_size, seed)

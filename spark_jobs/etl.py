@@ -10,6 +10,9 @@ Order of work, chosen so a crash at any point loses nothing and a rerun changes 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -49,6 +52,17 @@ class EtlReport:
     records_quarantined: int = 0
     gold_days_rebuilt: int = 0
     table_rows: dict[str, int] = field(default_factory=dict)
+    # wall seconds per step ("extract", "silver.<table>", "gold", "quarantine", "mark_processed"),
+    # for `make bench`; each step forces its own Spark work, so the steps do not overlap
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - start
 
 
 @dataclass(frozen=True)
@@ -145,24 +159,26 @@ def _reset(lake: Lake) -> None:
 
 def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport:
     report = EtlReport()
-    log = delta_io.read_table(spark, lake.spark_table_uri(OPS, INGESTION_LOG))
-    if log is None:
-        return report
-    if full:
-        _reset(lake)
-    processed = delta_io.read_table(spark, lake.spark_table_uri(OPS, ETL_OBJECTS))
-    objects = pending_objects(log, processed).persist(StorageLevel.MEMORY_AND_DISK)
-    report.objects_processed = objects.count()
+    with report.timed("find_objects"):
+        log = delta_io.read_table(spark, lake.spark_table_uri(OPS, INGESTION_LOG))
+        if log is None:
+            return report
+        if full:
+            _reset(lake)
+        processed = delta_io.read_table(spark, lake.spark_table_uri(OPS, ETL_OBJECTS))
+        objects = pending_objects(log, processed).persist(StorageLevel.MEMORY_AND_DISK)
+        report.objects_processed = objects.count()
     if report.objects_processed == 0:
         objects.unpersist()
         report.table_rows = table_row_counts(spark, lake)
         return report
 
-    records = extract_records(objects, lake.config).persist(StorageLevel.MEMORY_AND_DISK)
-    present = {
-        (row["_source"], row["_dataset"]): row["count"]
-        for row in records.groupBy("_source", "_dataset").count().collect()
-    }
+    with report.timed("extract"):
+        records = extract_records(objects, lake.config).persist(StorageLevel.MEMORY_AND_DISK)
+        present = {
+            (row["_source"], row["_dataset"]): row["count"]
+            for row in records.groupBy("_source", "_dataset").count().collect()
+        }
     report.records_read = sum(present.values())
 
     targets = _silver_targets()
@@ -172,21 +188,36 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
         if not any((s, d) in present or (d is None and any(k[0] == s for k in present))
                    for s, d in target.selects):
             continue
-        silver, rejected = target.normalize(_select(records, target.selects))  # type: ignore[operator]
-        silver = silver.persist(StorageLevel.MEMORY_AND_DISK)
-        delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
-        if "day" in silver.columns:
-            touched_days.append(silver.select(*KEYS))
-        rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
-        if rejected.count():  # counted per table, while its parsed records are at hand
-            rejected_parts.append(rejected)
+        with report.timed(f"{SILVER}.{target.table}"):
+            silver, rejected = target.normalize(_select(records, target.selects))  # type: ignore[operator]
+            silver = silver.persist(StorageLevel.MEMORY_AND_DISK)
+            delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
+            if "day" in silver.columns:
+                touched_days.append(silver.select(*KEYS))
+            rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
+            if rejected.count():  # counted per table, while its parsed records are at hand
+                rejected_parts.append(rejected)
 
-    unrouted = _unrouted(records, targets).persist(StorageLevel.MEMORY_AND_DISK)
-    if unrouted.count():
-        rejected_parts.append(unrouted)
+    with report.timed("quarantine"):
+        unrouted = _unrouted(records, targets).persist(StorageLevel.MEMORY_AND_DISK)
+        if unrouted.count():
+            rejected_parts.append(unrouted)
 
-    report.gold_days_rebuilt = _rebuild_gold(spark, lake, targets, touched_days)
+    with report.timed(GOLD):
+        report.gold_days_rebuilt = _rebuild_gold(spark, lake, targets, touched_days)
 
+    with report.timed("quarantine"):
+        _write_quarantine(spark, lake, rejected_parts, report)
+    with report.timed("mark_processed"):
+        _mark_processed(spark, lake, objects, records)
+    spark.catalog.clearCache()
+    report.table_rows = table_row_counts(spark, lake)
+    return report
+
+
+def _write_quarantine(
+    spark: SparkSession, lake: Lake, rejected_parts: list[DataFrame], report: EtlReport
+) -> None:
     if rejected_parts or not lake.exists(f"{OPS}/{QUARANTINE}/_delta_log"):
         rejected_parts = rejected_parts or [_empty_quarantine(spark)]
         quarantine = rejected_parts[0]
@@ -199,10 +230,6 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
             spark, quarantine, lake.spark_table_uri(OPS, QUARANTINE),
             ["_object_key", "_position", "_dataset", "reason"],
         )
-    _mark_processed(spark, lake, objects, records)
-    spark.catalog.clearCache()
-    report.table_rows = table_row_counts(spark, lake)
-    return report
 
 
 def _rebuild_gold(

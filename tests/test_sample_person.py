@@ -10,8 +10,11 @@ import copy
 import csv
 import json
 import re
+import statistics
 import xml.etree.ElementTree as ET
-from datetime import date, datetime
+from collections import Counter
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +23,7 @@ import pytest
 from ingest_workers.sample_person import (
     HEARTRATE_PAGE_SIZE,
     OURA_ENDPOINTS,
+    HeartRateSampling,
     SamplePersonFiles,
     generate_sample_person,
 )
@@ -92,6 +96,30 @@ def test_different_seed_gives_different_files(tmp_path: Path) -> None:
     ready = "daily_readiness_1.json"
     assert (a.oura_dir / ready).read_bytes() != (b.oura_dir / ready).read_bytes()
     assert a.apple_health_xml is None and not (tmp_path / "a" / "apple_health").exists()
+
+
+def test_dense_heart_rate_is_as_dense_as_real_responses_and_changes_no_other_file(
+    tmp_path: Path,
+) -> None:
+    small = {"end_day": END_DAY, "oura_days": 20, "peloton_years": 1.0, "peloton_workouts": 80}
+    default = generate_sample_person(tmp_path / "default", **small)
+    dense = generate_sample_person(tmp_path / "dense", heartrate=HeartRateSampling.dense(), **small)
+    others = [
+        {k: v for k, v in _tree(person.root).items() if not k.startswith("oura/heartrate_")}
+        for person in (default, dense)
+    ]
+    assert others[0] == others[1]
+    rows = _docs(dense.oura_dir, "heartrate")
+    # DATA-FORMATS 1.3: about 1,000 samples on a real day (New York days; gap days have fewer)
+    per_day = Counter((datetime.fromisoformat(r["timestamp"]) - timedelta(hours=5)).date()
+                      for r in rows)
+    assert 1000 <= statistics.median(per_day.values()) <= 1500
+    assert [r["timestamp"] for r in rows] == sorted(r["timestamp"] for r in rows)
+    workout = [datetime.fromisoformat(r["timestamp"]) for r in rows if r["source"] == "workout"]
+    gaps = {(b - a).total_seconds() for a, b in pairwise(workout)}
+    assert 5.0 in gaps  # samples 5 s apart inside a workout, as in the real responses
+    with pytest.raises(ValueError, match="heart-rate sampling"):
+        HeartRateSampling(awake_s=1)
 
 
 # --- Oura: envelope, paging and the OpenAPI schemas ------------------------------------------
