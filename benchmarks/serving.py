@@ -10,6 +10,7 @@ taking turns query by query so a change of machine load hits them alike.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def serving(home: Path, runs: dict[str, int]) -> dict[str, Any]:
     out: dict[str, Any] = {"runs": runs, "queries": []}
     out["duckdb_load_s"], duck = timed(lambda: DuckDBEngine(lake))
     # the session catalog keeps its databases under ./spark-warehouse: a folder of our own
-    os.chdir(tempfile.mkdtemp(prefix="bench-spark-sql-"))
+    scratch = tempfile.mkdtemp(prefix="bench-spark-sql-")
+    os.chdir(scratch)
     out["spark_start_s"], spark = timed(lambda: build_spark_session(settings, "biolake-bench-sql"))
     out["spark_register_s"], spark_engine = timed(lambda: SparkSqlEngine(spark, lake))
     cache = Path(os.environ.get("BIOLAKE_CACHE_DIR", Path.home() / ".cache" / "biolake"))
@@ -98,4 +100,5 @@ def serving(home: Path, runs: dict[str, int]) -> dict[str, Any]:
         finally:
             server.stop()
             spark.stop()
+            shutil.rmtree(scratch, ignore_errors=True)
     return out
