@@ -30,7 +30,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import plotly_theme
 from app.insights import Insight, Period, as_json, load_daily_rows, run_all
-from app.insights.base import daily_frame, format_p
+from app.insights.base import daily_frame
+from app.insights.suite import figure_lines
 from biolake.errors import BiolakeError
 from biolake.lake import Lake
 from reports.narrative import ClaudeNarrator, Narrative, narrative_facts, write_narrative
@@ -204,18 +205,6 @@ class WeeklyReport:
     insights_json: dict[str, Any]
 
 
-def _figure_lines(insight: Insight) -> list[str]:
-    r = insight.result
-    lines = [f"n = {r.n} (needs {r.min_n})"]
-    if r.statistic is not None:
-        lines.append(f"{r.statistic_name} = {r.statistic:.3g}")
-    if r.p_value is not None:
-        lines.append(format_p(r.p_value))
-    if r.effect_size is not None and r.effect_size_name != r.statistic_name:
-        lines.append(f"{r.effect_size_name} = {r.effect_size:.3g}")
-    return lines
-
-
 def _fmt(value: float | None, unit: str = "") -> str:
     if value is None or not math.isfinite(value):
         return "no data"
@@ -266,7 +255,7 @@ def build_report(
     sections = [
         ReportSection(
             name=i.analyzer.name, title=i.result.title, narrative=i.narrative,
-            figures=_figure_lines(i), caveats=list(i.result.caveats),
+            figures=figure_lines(i), caveats=list(i.result.caveats),
             image=data_uri(render_png(plotly_theme.themed(i.analyzer.visualize(i.result)))),
             numbers=_numbers(i),
         )

@@ -46,20 +46,26 @@ def as_json(insights: list[Insight], person_id: str, period: Period, rows: int) 
     }
 
 
+def figure_lines(insight: Insight) -> list[str]:
+    """The figures behind an insight, one short line each (text output and the weekly report)."""
+    r = insight.result
+    lines = [f"n = {r.n} (needs {r.min_n})"]
+    if r.statistic is not None:
+        lines.append(f"{r.statistic_name} = {r.statistic:.3g}")
+    if r.p_value is not None:
+        lines.append(format_p(r.p_value))
+    if r.effect_size is not None and r.effect_size_name != r.statistic_name:
+        lines.append(f"{r.effect_size_name} = {r.effect_size:.3g}")
+    return lines
+
+
 def as_text(insights: list[Insight], person_id: str, period: Period, rows: int) -> str:
     lines = [f"Insights for {person_id}, {period} ({period.days} days, {rows} with data)", ""]
     for insight in insights:
         r = insight.result
         lines.append(f"== {r.title} ==")
         lines.extend(insight.narrative)
-        figures = [f"n = {r.n} (needs {r.min_n})"]
-        if r.statistic is not None:
-            figures.append(f"{r.statistic_name} = {r.statistic:.3g}")
-        if r.p_value is not None:
-            figures.append(format_p(r.p_value))
-        if r.effect_size is not None and r.effect_size_name != r.statistic_name:
-            figures.append(f"{r.effect_size_name} = {r.effect_size:.3g}")
-        lines.append("   " + "; ".join(figures))
+        lines.append("   " + "; ".join(figure_lines(insight)))
         lines.extend(f"   note: {c}" for c in r.caveats)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
