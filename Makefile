@@ -62,7 +62,7 @@ HELM_K8S_MINOR := 37
 HELM := $(BIOLAKE_CACHE)/helm/$(HELM_VERSION)/helm
 GO ?= $(or $(shell command -v go),/usr/local/go/bin/go)
 export BIOLAKE_HELM := $(HELM)
-.PHONY: helm chart-sync images requirements docker-engine
+.PHONY: helm images requirements docker-engine
 
 helm: $(HELM)  ## Build helm from the Go module proxy into the cache (once)
 
@@ -74,11 +74,6 @@ $(HELM):
 	    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
 	    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR)" \
 	    helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
-
-chart-sync:  ## Copy trino/etc and trino/views into the chart (tests check the copies match)
-	rm -rf charts/bio-lakehouse/files/trino
-	mkdir -p charts/bio-lakehouse/files/trino
-	cp -R trino/etc trino/views charts/bio-lakehouse/files/trino/
 
 images: requirements docker-engine  ## Build the project and Spark images with the local Docker engine
 	docker/build-images.sh

@@ -4,7 +4,7 @@
 rendered manifests are validated with kubernetes-validate, and the tests assert what the chart
 promises: Pod Security "restricted" on every pod, checksum annotations that roll pods on config
 changes, the CronJobs' schedules and policies, default-deny NetworkPolicies, least-privilege RBAC,
-readable validation errors. Also the packaging around it: the chart's copy of trino/ matches the
+readable validation errors. Also the packaging around it: the chart's files/trino (a link to trino/) matches the
 sources, the Dockerfiles' conventions, skaffold.yaml, and Spark's configuration on Kubernetes.
 No cluster is needed (none is reachable here); helm comes from `make helm`.
 """
@@ -54,8 +54,9 @@ GENERIC_ENDPOINTS = ["--set", f"dashboard.auth.oauth.authorizeUrl={IDP}/auth",
 
 # -- sources the chart copies ---------------------------------------------------------------
 def test_chart_copy_of_trino_matches_the_sources() -> None:
-    """`make chart-sync` copies trino/etc and trino/views into the chart (Helm cannot read
-    outside it); a copy that drifted would deploy other SQL or rules than the tests ran."""
+    """The chart reads trino/etc and trino/views through files/trino, a symbolic link to trino/
+    (Helm reads nothing outside the chart but follows links); a copy in its place could drift
+    and deploy other SQL or rules than the tests ran."""
     stale: list[str] = []
 
     def compare(a: Path, b: Path) -> None:
@@ -69,7 +70,7 @@ def test_chart_copy_of_trino_matches_the_sources() -> None:
 
     for part in ("etc", "views"):
         compare(REPO / "trino" / part, CHART / "files" / "trino" / part)
-    assert not stale, "the chart's copy of trino/ is stale, run `make chart-sync`:\n" + "\n".join(stale)
+    assert not stale, "the chart's files/trino differs from trino/ (it should be a link to it):\n" + "\n".join(stale)
 
 
 # -- lint, template, schemas ------------------------------------------------------------------

@@ -1,5 +1,5 @@
-{{/* Trino: the configuration files come from files/trino/etc (a copy of the repository's
-trino/etc made by `make chart-sync`); only what differs in a cluster is rendered here. */}}
+{{/* Trino: the configuration files come from files/trino/etc (a symbolic link to the
+repository's trino/, which helm follows); only what differs in a cluster is rendered here. */}}
 
 {{/* jvm.config of trino/etc with the heap of this node: dict "root" $ "heap" "2G" */}}
 {{- define "biolake.trino.jvmConfig" -}}
