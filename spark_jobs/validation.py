@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, MapType, StringType, StructType, _parse_datatype_string
+from pyspark.sql.types import (
+    ArrayType,
+    MapType,
+    StringType,
+    StructField,
+    StructType,
+    _parse_datatype_string,
+)
 
 LINEAGE = ["person_id", "_source", "_object_key", "_ingested_at", "_record_index"]
 QUARANTINE_COLUMNS = [
@@ -51,29 +58,39 @@ class PayloadSpec:
         return schema
 
 
+def _scalar_fields(schema: StructType) -> list[str]:
+    """Fields whose JSON value must have a particular type (any JSON scalar reads as a string,
+    so string and nested fields need no type check)."""
+    return [f.name for f in schema.fields
+            if not isinstance(f.dataType, StructType | ArrayType | MapType | StringType)]
+
+
 def _type_checks(schema: StructType) -> list[Check]:
-    """A scalar that is present in the JSON but did not parse has the wrong type (any JSON
-    scalar reads as a string, so string fields need no check)."""
-    checks = []
-    for f in schema.fields:
-        if isinstance(f.dataType, StructType | ArrayType | MapType | StringType):
-            continue
-        checks.append(
-            Check(
-                f"get_json_object(_payload, '$.{f.name}') IS NULL OR p.`{f.name}` IS NOT NULL",
-                f"field '{f.name}' is not a {f.dataType.simpleString()}",
-            )
-        )
-    return checks
+    """A scalar that is present in the JSON (`raw`, the payload read as text) but did not parse
+    into its type (`p`) has the wrong type."""
+    return [
+        Check(f"raw.`{name}` IS NULL OR p.`{name}` IS NOT NULL",
+              f"field '{name}' is not a {schema[name].dataType.simpleString()}")
+        for name in _scalar_fields(schema)
+    ]
 
 
 def parse_payloads(records: DataFrame, spec: PayloadSpec) -> tuple[DataFrame, DataFrame]:
-    """(rows with the parsed struct `p`, quarantine rows). Extraction errors are quarantined too."""
-    parsed = records.withColumn("p", F.from_json("_payload", spec.schema))
+    """(rows with the parsed struct `p`, quarantine rows). Extraction errors are quarantined too.
+
+    Each payload is parsed once into `p` and, when some field needs a type check, once more as
+    text (`raw`): the checks then read those two columns.
+    """
+    schema = spec.schema
+    typed_fields = _scalar_fields(schema)
+    parsed = records.withColumn("p", F.from_json("_payload", schema))
+    if typed_fields:
+        raw = StructType([StructField(name, StringType()) for name in typed_fields])
+        parsed = parsed.withColumn("raw", F.from_json("_payload", raw))
     checks = [
         Check("_error IS NULL", "__extraction_error__"),
         *[Check(f"p.`{name}` IS NOT NULL", f"missing required field '{name}'") for name in spec.required],
-        *_type_checks(spec.schema),
+        *_type_checks(schema),
         *spec.checks,
     ]
     reason = F.coalesce(
@@ -82,10 +99,17 @@ def parse_payloads(records: DataFrame, spec: PayloadSpec) -> tuple[DataFrame, Da
             for c in checks
         ]
     )
-    reason = F.when(reason == "__extraction_error__", F.col("_error")).otherwise(reason)
-    tagged = parsed.withColumn("reason", reason)
-    valid = tagged.filter(F.col("reason").isNull()).drop("reason")
-    rejected = tagged.filter(F.col("reason").isNotNull()).select(*QUARANTINE_COLUMNS)
+    reason = F.when(F.col("_error").isNotNull(), F.col("_error")).otherwise(reason)
+    # The optimizer pushes a filter below the projection that defines its columns, pasting
+    # `p`'s from_json into every check: each payload parsed a dozen times (7.6 s instead of
+    # 2.6 s for 800k heart-rate samples). A non-deterministic column in the projection stops
+    # that push.
+    # (The column must still be used above the filter, or pruning removes it first.)
+    tagged = parsed.withColumn("reason", reason).withColumn("_partition", F.spark_partition_id())
+    valid = tagged.filter(F.col("reason").isNull() & (F.col("_partition") >= 0))
+    valid = valid.drop("reason", "raw", "_partition")
+    rejected = tagged.filter(F.col("reason").isNotNull() & (F.col("_partition") >= 0))
+    rejected = rejected.select(*QUARANTINE_COLUMNS)
     return valid, rejected
 
 
