@@ -18,11 +18,14 @@ from datetime import date, datetime
 
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from biolake.lake import OPS, Lake
 
 TABLE = "ingestion_log"
+# Every object is one commit with one small file: without compaction a year of daily syncs
+# leaves thousands of files that every read (each ingest's MERGE, the ETL) goes through.
+COMPACT_EVERY_COMMITS = 50
 
 SCHEMA = pa.schema(
     [
@@ -106,6 +109,19 @@ class IngestionLog:
             .when_not_matched_insert_all()
             .execute()
         )
+        self._compact_now_and_then(table)
+
+    @staticmethod
+    def _compact_now_and_then(table: DeltaTable) -> None:
+        """Rewrite the small files into one every COMPACT_EVERY_COMMITS commits (delta-rs
+        writes a checkpoint every 100 on its own, which bounds the log replay). Best effort:
+        a writer racing this one wins, and the next round compacts."""
+        if table.version() % COMPACT_EVERY_COMMITS:
+            return
+        try:
+            table.optimize.compact()
+        except CommitFailedError:
+            pass
 
     def mark_window(self, object_keys: list[str], window_start: date, window_end: date) -> None:
         """Record that every object of `object_keys` was received for the request covering

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ QUARANTINE = "quarantine"
 GOLD_DAILY = "daily_readiness_performance"
 WORKOUTS = "workouts"
 WORKOUT_KEYS = ["person_id", "workout_id"]
+SILVER_TABLES_AT_ONCE = 3
 
 
 @dataclass
@@ -182,21 +184,30 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
     report.records_read = sum(present.values())
 
     targets = _silver_targets()
-    touched_days: list[DataFrame] = []
-    rejected_parts: list[DataFrame] = []
-    for target in targets:
-        if not any((s, d) in present or (d is None and any(k[0] == s for k in present))
-                   for s, d in target.selects):
-            continue
+    present_targets = [
+        target for target in targets
+        if any((s, d) in present or (d is None and any(k[0] == s for k in present))
+               for s, d in target.selects)
+    ]
+
+    def build_silver(target: _SilverTarget) -> tuple[DataFrame | None, DataFrame | None]:
+        """MERGE one silver table; (its touched days or None, its rejected rows or None)."""
         with report.timed(f"{SILVER}.{target.table}"):
             silver, rejected = target.normalize(_select(records, target.selects))  # type: ignore[operator]
             silver = silver.persist(StorageLevel.MEMORY_AND_DISK)
             delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
-            if "day" in silver.columns:
-                touched_days.append(silver.select(*KEYS))
             rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
-            if rejected.count():  # counted per table, while its parsed records are at hand
-                rejected_parts.append(rejected)
+            # counted per table, while its parsed records are at hand
+            return (silver.select(*KEYS) if "day" in silver.columns else None,
+                    rejected if rejected.count() else None)
+
+    # The silver tables are independent: built a few at a time, one table's planning, code
+    # generation and Delta commit overlap another's Spark tasks (most tables are too small to
+    # keep both cores busy on their own). The step timings then overlap too.
+    with ThreadPoolExecutor(max_workers=SILVER_TABLES_AT_ONCE) as pool:
+        built = list(pool.map(build_silver, present_targets))
+    touched_days = [days for days, _ in built if days is not None]
+    rejected_parts = [rejected for _, rejected in built if rejected is not None]
 
     with report.timed("quarantine"):
         unrouted = _unrouted(records, targets).persist(StorageLevel.MEMORY_AND_DISK)
@@ -253,6 +264,9 @@ def _rebuild_gold(
         activity=silver_for("oura_daily_activity"),
         workouts=silver_for(WORKOUTS),
     )
+    # Delta's MERGE reads its source twice (to find the files it touches, then to write):
+    # computed once here, the gold rows' dozen shuffles are not run twice
+    gold = gold.persist(StorageLevel.MEMORY_AND_DISK)
     delta_io.merge_replace(spark, gold, lake.spark_table_uri(GOLD, GOLD_DAILY), KEYS)
     return days.count()
 

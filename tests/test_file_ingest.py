@@ -324,3 +324,23 @@ def test_cli_peloton_ingests_once(tmp_path: Path):
         )
     }
     assert len(log_rows(lake)) == 1
+
+
+def test_the_ingestion_log_is_compacted_as_it_grows(lake, monkeypatch):
+    """One commit per object would leave a small file per object for every later read; every
+    few commits they are rewritten into one, and no row is lost or doubled."""
+    from deltalake import DeltaTable
+
+    from ingest_workers import ingestion_log
+
+    monkeypatch.setattr(ingestion_log, "COMPACT_EVERY_COMMITS", 5)
+    ingest_real_samples(lake)  # 14 objects: 14 commits, compacted at versions 5 and 10
+    table = DeltaTable(ingestion_log.IngestionLog(lake).uri)
+    live_files = len(table.file_uris())
+    assert live_files < 14 - 5, live_files
+    assert [row["object_key"] for row in log_rows(lake)] == sorted(
+        bronze_key(source, dataset, path.read_bytes(), ext)
+        for path, source, dataset, ext, _ in real_inputs()
+    )
+    operations = [entry["operation"] for entry in table.history()]
+    assert operations.count("OPTIMIZE") >= 2

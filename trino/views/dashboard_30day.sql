@@ -6,53 +6,46 @@
 -- readiness_7d_avg, sleep_7d_avg, output_7d_avg   days in [day - 6, day]
 -- readiness_30d_avg, sleep_30d_avg                days in [day - 29, day]
 -- latest_day                                      the person's latest day with data
-WITH latest AS (
-    SELECT person_id, max(day) AS latest_day
-    FROM lake.daily_readiness_performance
-    GROUP BY person_id
-),
-shown AS (
-    SELECT d.*, l.latest_day
-    FROM lake.daily_readiness_performance d
-    JOIN latest l ON l.person_id = d.person_id
-    WHERE d.day > l.latest_day - INTERVAL '30' DAY
-),
-rolled AS (
+--
+-- RANGE frames over the DATE `day` are calendar ranges (a ROWS frame would stretch across
+-- missing days); one scan of the table, windowed, then the last 30 days kept.
+WITH rolled AS (
     SELECT
-        s.person_id,
-        s.day,
-        avg(CASE WHEN w.day >= s.day - INTERVAL '6' DAY THEN w.readiness_score END) AS readiness_7d_avg,
-        avg(CASE WHEN w.day >= s.day - INTERVAL '6' DAY THEN w.sleep_score END) AS sleep_7d_avg,
-        avg(CASE WHEN w.day >= s.day - INTERVAL '6' DAY THEN w.total_output_kj END) AS output_7d_avg,
-        avg(w.readiness_score) AS readiness_30d_avg,
-        avg(w.sleep_score) AS sleep_30d_avg
-    FROM shown s
-    JOIN lake.daily_readiness_performance w
-      ON w.person_id = s.person_id
-     AND w.day BETWEEN s.day - INTERVAL '29' DAY AND s.day
-    GROUP BY s.person_id, s.day
+        d.*,
+        max(d.day) OVER (PARTITION BY d.person_id) AS latest_day,
+        avg(d.readiness_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '6' DAY PRECEDING AND CURRENT ROW) AS readiness_7d_avg,
+        avg(d.sleep_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '6' DAY PRECEDING AND CURRENT ROW) AS sleep_7d_avg,
+        avg(d.total_output_kj) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '6' DAY PRECEDING AND CURRENT ROW) AS output_7d_avg,
+        avg(d.readiness_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '29' DAY PRECEDING AND CURRENT ROW) AS readiness_30d_avg,
+        avg(d.sleep_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '29' DAY PRECEDING AND CURRENT ROW) AS sleep_30d_avg
+    FROM lake.daily_readiness_performance d
 )
 SELECT
-    s.person_id,
-    s.day,
-    s.readiness_score,
-    s.sleep_score,
-    s.activity_score,
-    s.hrv_avg,
-    s.resting_hr,
-    s.total_sleep_hours,
-    s.steps,
-    s.workout_count,
-    s.workout_minutes,
-    s.total_output_kj,
-    s.avg_watts,
-    s.readiness_to_output_ratio,
-    s.combined_wellness_score,
-    r.readiness_7d_avg,
-    r.sleep_7d_avg,
-    r.output_7d_avg,
-    r.readiness_30d_avg,
-    r.sleep_30d_avg,
-    s.latest_day
-FROM shown s
-JOIN rolled r ON r.person_id = s.person_id AND r.day = s.day
+    person_id,
+    day,
+    readiness_score,
+    sleep_score,
+    activity_score,
+    hrv_avg,
+    resting_hr,
+    total_sleep_hours,
+    steps,
+    workout_count,
+    workout_minutes,
+    total_output_kj,
+    avg_watts,
+    readiness_to_output_ratio,
+    combined_wellness_score,
+    readiness_7d_avg,
+    sleep_7d_avg,
+    output_7d_avg,
+    readiness_30d_avg,
+    sleep_30d_avg,
+    latest_day
+FROM rolled
+WHERE day > latest_day - INTERVAL '30' DAY
