@@ -61,9 +61,9 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--incremental-days", type=int, default=3, help="new days per person")
     parser.add_argument("--incremental-budget-s", type=float, default=300,
                         help="start no new day (after two) past this many seconds of new days")
-    # 1 person: with 3 the scale build alone took 8 min (superlinear: 3x the rows, 4x the time)
-    # and the whole run 21 min; with 1 it took 2 of the run's 15 min
-    parser.add_argument("--scale-people", type=int, default=1)
+    # the full size: 10 people's ingest + build took ~5 min once the ingestion log
+    # was compacted and payloads parsed once (it was ~25 min before)
+    parser.add_argument("--scale-people", type=int, default=10)
     parser.add_argument("--scale-days", type=int, default=730)
     parser.add_argument("--apple-mb", type=int, default=1024)
     parser.add_argument("--child", nargs=2, metavar=("NAME", "JSON"), help=argparse.SUPPRESS)

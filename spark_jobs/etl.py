@@ -194,7 +194,9 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
         """MERGE one silver table; (its touched days or None, its rejected rows or None)."""
         with report.timed(f"{SILVER}.{target.table}"):
             silver, rejected = target.normalize(_select(records, target.selects))  # type: ignore[operator]
-            silver = silver.persist(StorageLevel.MEMORY_AND_DISK)
+            # not persisted: written once on creation, and Delta's MERGE materialises its
+            # source itself (a second copy of 8 million heart-rate rows cost more than the
+            # daily tables' day keys recomputed for gold)
             delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
             rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
             # counted per table, while its parsed records are at hand
