@@ -199,7 +199,7 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
             # daily tables' day keys recomputed for gold)
             delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
             rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
-            # counted per table, while its parsed records are at hand
+            # counted here, so the quarantine write unions only the tables that rejected rows
             return (silver.select(*KEYS) if "day" in silver.columns else None,
                     rejected if rejected.count() else None)
 
