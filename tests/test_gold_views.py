@@ -247,3 +247,36 @@ def test_views_parse_as_athena_and_use_only_athena_v3_functions(view) -> None:
     used = _functions(view.sql)
     assert used <= ATHENA_V3_FUNCTIONS, f"{view.name} uses {sorted(used - ATHENA_V3_FUNCTIONS)}"
     assert view.documentation.startswith(view.name)
+
+
+def _value_on(frame: pd.DataFrame, column: str, day: pd.Timestamp):
+    """The column's value on exactly `day`, or None when that calendar day has no row/value."""
+    rows = frame.loc[frame["day"] == day, column]
+    return None if rows.empty or pd.isna(rows.iloc[0]) else float(rows.iloc[0])
+
+
+def test_three_day_averages_and_previous_day_are_calendar_based(engines, gold: pd.DataFrame) -> None:
+    # the demo person has days without a row: a ROWS frame or "the previous row" would differ
+    gaps = gold["day"].diff().dropna() > pd.Timedelta(days=1)
+    assert gaps.any(), "the demo gold table has no missing day to tell calendar from rows"
+    energy = engines["duckdb"].query(
+        "SELECT day, readiness_3d_avg, sleep_3d_avg, output_3d_avg, readiness_change FROM energy_state")
+    recommendations = engines["duckdb"].query(
+        "SELECT day, readiness_3d_avg, previous_day_output_kj, previous_day_workout_count "
+        "FROM workout_recommendations")
+    assert len(energy.rows) == len(recommendations.rows) == gold["readiness_score"].notna().sum()
+    one_day = pd.Timedelta(days=1)
+    for day, r3, s3, o3, change in energy.rows:
+        day = pd.Timestamp(day)
+        for got, column in ((r3, "readiness_score"), (s3, "sleep_score"), (o3, "total_output_kj")):
+            want = _calendar_mean(gold, column, day, 3)
+            assert (got is None and np.isnan(want)) or got == pytest.approx(want), (day, column)
+        before = _value_on(gold, "readiness_score", day - one_day)
+        want_change = None if before is None else _value_on(gold, "readiness_score", day) - before
+        assert change == want_change, day
+    for day, r3, output, count in recommendations.rows:
+        day = pd.Timestamp(day)
+        assert r3 == pytest.approx(_calendar_mean(gold, "readiness_score", day, 3)), day
+        assert output == _value_on(gold, "total_output_kj", day - one_day), day
+        want_count = _value_on(gold, "workout_count", day - one_day)
+        assert count == (None if want_count is None else int(want_count)), day

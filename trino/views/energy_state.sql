@@ -10,7 +10,25 @@
 --                >= 1.5 moderate, > 0 undertrained, otherwise (no output) no_workout
 -- readiness_3d_avg, sleep_3d_avg, output_3d_avg   days in [day - 2, day] that have a value
 -- readiness_change, sleep_change                  against day - 1 (NULL when it has no data)
-WITH base AS (
+--
+-- RANGE frames over the DATE `day` are calendar ranges: [day - 2, day] for the averages and
+-- exactly day - 1 for the previous day (empty when that day has no row); one scan.
+WITH windowed AS (
+    SELECT
+        d.*,
+        avg(d.readiness_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '2' DAY PRECEDING AND CURRENT ROW) AS readiness_3d_avg,
+        avg(d.sleep_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '2' DAY PRECEDING AND CURRENT ROW) AS sleep_3d_avg,
+        avg(d.total_output_kj) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '2' DAY PRECEDING AND CURRENT ROW) AS output_3d_avg,
+        max(d.readiness_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '1' DAY PRECEDING AND INTERVAL '1' DAY PRECEDING) AS previous_readiness_score,
+        max(d.sleep_score) OVER (PARTITION BY d.person_id ORDER BY d.day
+            RANGE BETWEEN INTERVAL '1' DAY PRECEDING AND INTERVAL '1' DAY PRECEDING) AS previous_sleep_score
+    FROM lake.daily_readiness_performance d
+),
+base AS (
     SELECT
         d.*,
         CASE
@@ -20,21 +38,8 @@ WITH base AS (
             WHEN d.readiness_score >= 50 THEN 'low'
             ELSE 'recovery_needed'
         END AS energy_state
-    FROM lake.daily_readiness_performance d
+    FROM windowed d
     WHERE d.readiness_score IS NOT NULL
-),
-recent AS (
-    SELECT
-        b.person_id,
-        b.day,
-        avg(w.readiness_score) AS readiness_3d_avg,
-        avg(w.sleep_score) AS sleep_3d_avg,
-        avg(w.total_output_kj) AS output_3d_avg
-    FROM base b
-    JOIN lake.daily_readiness_performance w
-      ON w.person_id = b.person_id
-     AND w.day BETWEEN b.day - INTERVAL '2' DAY AND b.day
-    GROUP BY b.person_id, b.day
 )
 SELECT
     b.person_id,
@@ -59,13 +64,9 @@ SELECT
         WHEN b.readiness_to_output_ratio > 0 THEN 'undertrained'
         ELSE 'no_workout'
     END AS output_zone,
-    r.readiness_3d_avg,
-    r.sleep_3d_avg,
-    r.output_3d_avg,
-    b.readiness_score - p.readiness_score AS readiness_change,
-    b.sleep_score - p.sleep_score AS sleep_change
+    b.readiness_3d_avg,
+    b.sleep_3d_avg,
+    b.output_3d_avg,
+    b.readiness_score - b.previous_readiness_score AS readiness_change,
+    b.sleep_score - b.previous_sleep_score AS sleep_change
 FROM base b
-JOIN recent r ON r.person_id = b.person_id AND r.day = b.day
-LEFT JOIN lake.daily_readiness_performance p
-  ON p.person_id = b.person_id
- AND p.day = b.day - INTERVAL '1' DAY
