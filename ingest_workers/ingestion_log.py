@@ -149,6 +149,7 @@ class IngestionLog:
             )
             .execute()
         )
+        self._compact_now_and_then(table)
 
     def watermark(self, person_id: str, source: str, dataset: str) -> date | None:
         """The last local day of the latest complete request window, or None (never synced)."""

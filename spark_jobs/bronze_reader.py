@@ -117,7 +117,7 @@ def _object_batches(lake: Lake, obj: dict) -> Iterator[pa.RecordBatch]:
                 batches.add(
                     record.dataset or obj["dataset"],
                     record.position,
-                    None if record.payload is None else payload_json(record.payload),
+                    None if record.payload is None else _payload_json(record.payload),
                     record.error,
                 )
                 if len(batches) >= BATCH_ROWS:
@@ -128,7 +128,7 @@ def _object_batches(lake: Lake, obj: dict) -> Iterator[pa.RecordBatch]:
         yield batches.flush()
 
 
-def payload_json(payload: Any) -> str:
+def _payload_json(payload: Any) -> str:
     """A record's payload as compact JSON text (orjson: a tenth of `json.dumps`' time); values
     orjson refuses (integers beyond 64 bits) fall back to the standard library."""
     try:

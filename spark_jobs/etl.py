@@ -55,7 +55,7 @@ class EtlReport:
     gold_days_rebuilt: int = 0
     table_rows: dict[str, int] = field(default_factory=dict)
     # wall seconds per step ("extract", "silver.<table>", "gold", "quarantine", "mark_processed"),
-    # for `make bench`; each step forces its own Spark work, so the steps do not overlap
+    # for `make bench`; the silver tables are built a few at a time, so their steps overlap
     seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager

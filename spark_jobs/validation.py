@@ -88,17 +88,13 @@ def parse_payloads(records: DataFrame, spec: PayloadSpec) -> tuple[DataFrame, Da
         raw = StructType([StructField(name, StringType()) for name in typed_fields])
         parsed = parsed.withColumn("raw", F.from_json("_payload", raw))
     checks = [
-        Check("_error IS NULL", "__extraction_error__"),
         *[Check(f"p.`{name}` IS NOT NULL", f"missing required field '{name}'") for name in spec.required],
         *_type_checks(schema),
         *spec.checks,
     ]
-    reason = F.coalesce(
-        *[
-            F.when(~F.coalesce(c.column(), F.lit(True)), F.lit(c.reason))
-            for c in checks
-        ]
-    )
+    failures = [F.when(~F.coalesce(c.column(), F.lit(True)), F.lit(c.reason)) for c in checks]
+    reason = F.coalesce(*failures) if failures else F.lit(None).cast("string")
+    # an extraction error is the reason itself (its payload is NULL, so no check would say why)
     reason = F.when(F.col("_error").isNotNull(), F.col("_error")).otherwise(reason)
     # The optimizer pushes a filter below the projection that defines its columns, pasting
     # `p`'s from_json into every check: each payload parsed a dozen times (7.6 s instead of
