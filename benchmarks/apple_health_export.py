@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest_workers.sample_person import APPLE_HEALTH_PROLOGUE
+from ingest_workers.demo.sample_person import APPLE_HEALTH_PROLOGUE
 
 _WATCH = ('sourceName="Apple Watch" sourceVersion="10.1" device="&lt;&lt;HKDevice: 0x3008a1b30&gt;, '
           'name:Apple Watch, manufacturer:Apple Inc., model:Watch, hardware:Watch6,2, '

@@ -32,7 +32,7 @@ def dashboard_queries(person_id: str, today: date) -> list[tuple[str, str]]:
     from app.insights.base import Period
     from app.insights.loader import daily_rows_sql
     from app.nl2sql.offline import OfflineTranslator
-    from app.sql_guard import DIALECT
+    from app.serving.sql_guard import DIALECT
 
     today_sql = exp.replace_placeholders(
         sqlglot.parse_one(TODAY_SQL.read_text(), read=DIALECT), person_id=person_id, today=today

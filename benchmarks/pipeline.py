@@ -50,8 +50,8 @@ def warm_up() -> dict[str, Any]:
     cache, bytecode), a Spark session started and stopped; no lake is touched."""
     import tempfile
 
-    from app.engines.duckdb_engine import DuckDBEngine  # noqa: F401 (imported to warm it)
-    from ingest_workers.sample_person import generate_sample_person
+    from app.serving.engines.duckdb_engine import DuckDBEngine  # noqa: F401 (imported to warm it)
+    from ingest_workers.demo.sample_person import generate_sample_person
     from spark_jobs.session import build_spark_session
 
     with tempfile.TemporaryDirectory(prefix="bench-warmup-") as tmp:
@@ -66,11 +66,11 @@ def warm_up() -> dict[str, Any]:
 
 def end_to_end(home: Path) -> dict[str, Any]:
     """The steps of `biolake demo --no-serve` (biolake/cli.py), each timed, then the views."""
-    from app.engines.duckdb_engine import DuckDBEngine
-    from app.gold_views import VIEW_NAMES
+    from app.serving.engines.duckdb_engine import DuckDBEngine
+    from app.serving.gold_views import VIEW_NAMES
     from ingest_workers.file_ingest import ingest_apple_health, ingest_peloton_csv
-    from ingest_workers.oura_demo import sync_sample_person
-    from ingest_workers.sample_person import generate_sample_person
+    from ingest_workers.demo.oura_demo import sync_sample_person
+    from ingest_workers.demo.sample_person import generate_sample_person
     from spark_jobs.etl import run_etl
     from spark_jobs.session import build_spark_session
 
@@ -120,7 +120,7 @@ def _write_pages(folder: Path, documents: dict[str, list[dict]]) -> None:
 
 def _pages_per_year(oura_dir: Path, out: Path) -> None:
     """The same documents as one saved response per endpoint and year."""
-    from ingest_workers.oura_simulator import load_saved_pages
+    from ingest_workers.demo.oura_simulator import load_saved_pages
 
     out.mkdir(parents=True, exist_ok=True)
     for endpoint, docs in load_saved_pages(oura_dir).items():
@@ -134,7 +134,7 @@ def _pages_per_year(oura_dir: Path, out: Path) -> None:
 
 def _pages_per_day(oura_dir: Path, out: Path) -> list[Path]:
     """One folder of saved responses per day of a generated person's pages, in date order."""
-    from ingest_workers.oura_simulator import load_saved_pages
+    from ingest_workers.demo.oura_simulator import load_saved_pages
 
     by_day: dict[str, dict[str, list[dict]]] = {}
     for endpoint, docs in load_saved_pages(oura_dir).items():
@@ -160,7 +160,7 @@ def incremental(root: Path, short_home: Path, long_days: int, new_days: int,
     and built by an incremental ETL in one warm session, the two people taking turns; after two
     days, no further day is started once `budget_s` would be exceeded."""
     from ingest_workers.file_ingest import ingest_oura_saved_responses, ingest_peloton_csv
-    from ingest_workers.sample_person import generate_sample_person
+    from ingest_workers.demo.sample_person import generate_sample_person
     from spark_jobs.etl import run_etl
     from spark_jobs.session import build_spark_session
 
@@ -227,7 +227,7 @@ def scale(root: Path, people: int, days: int) -> dict[str, Any]:
     The Oura files are as large as a first sync's responses (`BACKFILL_PAGE`): the object count,
     not the bytes, sets the ingest time (one ingestion-log commit per object)."""
     from ingest_workers.file_ingest import ingest_oura_saved_responses, ingest_peloton_csv
-    from ingest_workers.sample_person import HeartRateSampling, generate_sample_person
+    from ingest_workers.demo.sample_person import HeartRateSampling, generate_sample_person
     from spark_jobs.etl import run_etl
     from spark_jobs.session import build_spark_session
 

@@ -331,7 +331,7 @@ def bench_ask(home: Path, limit: int, figures: list) -> None:
         asker = Asker(settings, lake)
         cold = [timed(lambda q=q: asker.ask(q))[0] * 1000 for q in texts]
         cached = [timed(lambda q=q: asker.ask(q))[0] * 1000 for q in texts]
-    data = "demo person; benchmarks/nl2sql/questions.yaml"
+    data = "demo person; app/nl2sql/questions.yaml"
     for label, samples, target in (("cold (first time each)", cold, TARGETS["ask_p50_ms"]),
                                    ("cached (same questions again)", cached, None)):
         p = percentiles(samples)

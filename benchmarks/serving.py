@@ -28,7 +28,7 @@ class SparkSqlEngine:
     name = "spark"
 
     def __init__(self, spark, lake) -> None:
-        from app.gold_views import GOLD_SCHEMA, LAKE_SCHEMA, load_views
+        from app.serving.gold_views import GOLD_SCHEMA, LAKE_SCHEMA, load_views
         from biolake.delta_tables import list_tables
         from biolake.lake import GOLD, OPS, SILVER
 
@@ -56,17 +56,17 @@ def to_spark(trino_sql: str) -> str:
 
 def queries(person_id: str = "me") -> list[tuple[str, str, str]]:
     """(kind, name, Trino SQL): the nine views, then the ten dashboard queries."""
-    from app.gold_views import VIEW_NAMES
+    from app.serving.gold_views import VIEW_NAMES
 
     views = [("view", name, f"SELECT * FROM gold.{name}") for name in VIEW_NAMES]
     return views + [("dashboard", name, sql) for name, sql in dashboard_queries(person_id, AS_OF)]
 
 
 def serving(home: Path, runs: dict[str, int]) -> dict[str, Any]:
-    from app.engines.duckdb_engine import DuckDBEngine
-    from app.engines.trino_engine import TrinoEngine
-    from app.trino_catalog import apply_to_trino
-    from biolake.trino_server import TrinoServer
+    from app.serving.engines.duckdb_engine import DuckDBEngine
+    from app.serving.engines.trino_engine import TrinoEngine
+    from app.serving.trino_catalog import apply_to_trino
+    from app.serving.local_trino import TrinoServer
     from spark_jobs.session import build_spark_session
 
     settings, lake = _context(home)

@@ -28,7 +28,7 @@ app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' charts/
 IMAGE_TAG=${IMAGE_TAG:-$app_version}
 CACHE=${BIOLAKE_CACHE_DIR:-$HOME/.cache/biolake}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-TRINO_VERSION=${TRINO_VERSION:-$(sed -n 's/^TRINO_VERSION = "\(.*\)"$/\1/p' biolake/trino_server.py)}
+TRINO_VERSION=${TRINO_VERSION:-$(sed -n 's/^TRINO_VERSION = "\(.*\)"$/\1/p' app/serving/local_trino.py)}
 WEED=${WEED:-$(command -v weed || echo "$root/.venv/bin/weed")}
 
 log() { printf '[images] %s\n' "$*" >&2; }

@@ -42,7 +42,7 @@ COPY docker/requirements.txt docker/requirements.txt
 RUN python3 -m venv /opt/venv \
     && pip install --no-deps -r docker/requirements.txt
 
-# The distribution, installed in place: app/gold_views.py reads trino/views/ next to the code
+# The distribution, installed in place: app/serving/gold_views.py reads trino/views/ next to the code
 COPY . .
 RUN pip install --no-deps -e . \
     && pip check \

@@ -122,7 +122,7 @@ def etl_trigger_from_settings(settings: Any) -> EtlTrigger | None:
         return None
     from kubernetes import client
 
-    from ingest_workers.oura_token_store import load_kubernetes_config, pod_namespace
+    from ingest_workers.common.token_store import load_kubernetes_config, pod_namespace
 
     load_kubernetes_config("ETL trigger")
     namespace = settings.etl_trigger_namespace or pod_namespace()

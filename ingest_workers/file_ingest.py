@@ -9,16 +9,12 @@ from pathlib import Path
 
 from biolake.errors import InputFormatError
 from biolake.lake import Lake
-from ingest_workers import apple_health, oura_api_files, oura_export
+from ingest_workers.apple_health import export_xml as apple_health
+from ingest_workers.oura import api_files as oura_api_files
+from ingest_workers.oura import export as oura_export
 from ingest_workers.bronze_writer import IngestOutcome, ingest_local_file
-from ingest_workers.extractors import (
-    APPLE_HEALTH,
-    APPLE_HEALTH_DATASET,
-    OURA_API,
-    OURA_EXPORT,
-    PELOTON_CSV,
-    extractor_for,
-)
+from biolake.sources import APPLE_HEALTH, APPLE_HEALTH_DATASET, OURA_API, OURA_EXPORT, PELOTON_CSV
+from ingest_workers.extractors import extractor_for
 from ingest_workers.ingestion_log import IngestionLog
 
 

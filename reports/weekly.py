@@ -28,7 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app import plotly_theme
+from app.insights import plotly_theme
 from app.insights import Insight, Period, as_json, load_daily_rows, run_all
 from app.insights.base import daily_frame
 from app.insights.suite import figure_lines

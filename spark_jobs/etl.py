@@ -23,19 +23,19 @@ from pyspark.sql import functions as F
 
 from biolake.delta_tables import list_tables, row_count
 from biolake.lake import GOLD, OPS, SILVER, Lake
-from ingest_workers.extractors import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_API, PELOTON_CSV
+from biolake.sources import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_API, PELOTON_CSV
 from spark_jobs import delta_io
-from spark_jobs.apple_health_normalizer import (
+from spark_jobs.silver.apple_health import (
     APPLE_TABLES,
     APPLE_WORKOUTS_DATASET,
     normalize_apple_health,
     normalize_apple_workouts,
 )
 from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records, pending_objects
-from spark_jobs.gold_daily import KEYS, daily_readiness_performance
-from spark_jobs.oura_normalizer import OURA_TABLES, normalize_oura
-from spark_jobs.peloton_api_normalizer import normalize_peloton_api
-from spark_jobs.peloton_normalizer import normalize_peloton_csv
+from spark_jobs.gold.daily import KEYS, daily_readiness_performance
+from spark_jobs.silver.oura import OURA_TABLES, normalize_oura
+from spark_jobs.silver.peloton_api import normalize_peloton_api
+from spark_jobs.silver.peloton_csv import normalize_peloton_csv
 from spark_jobs.validation import QUARANTINE_COLUMNS, PayloadSpec, parse_payloads
 
 INGESTION_LOG = "ingestion_log"

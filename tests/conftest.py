@@ -1,4 +1,11 @@
-"""Shared fixtures: one SparkSession for the whole run, lakes under tmp_path, the real samples."""
+"""Session fixtures (one SparkSession, the demo lake, a Trino server, each started once per run)
+and the markers that say what a test needs, so `pytest -m "not docker"` and friends work.
+
+Markers follow the fixtures a test uses, so they cannot drift from what it really starts:
+`spark` (the shared SparkSession, or the real CLI building a lake with Spark), `trino` (the
+Trino server). Modules that start SeaweedFS, the Docker engine, Chromium or helm say so with
+`pytestmark` (`s3`, `docker`, `browser`, `helm`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,23 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REAL_FIXTURES = SHARED / "fixtures" / "real"
+from tests.support.cli import run_cli
+from tests.support.lakes import make_lake
+from tests.support.paths import REAL_FIXTURES
+
+_MARKER_FIXTURES = {
+    "spark": {"spark", "demo_lake", "demo_report"},
+    "trino": {"trino_server"},
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in _MARKER_FIXTURES.items():
+            if used & fixtures:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -31,28 +52,6 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     session = build_spark_session(settings, "biolake-tests", with_s3_jars=True)
     yield session
     session.stop()
-
-
-DEMO_AS_OF = "2025-03-31"
-
-
-def run_cli(home: Path, *args: str, env: dict | None = None, timeout: int = 900,
-            as_of: str = DEMO_AS_OF):
-    """The real `biolake` command in its own process, with a clean BIOLAKE_* environment."""
-    import os
-    import subprocess
-    import sys
-
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BIOLAKE_")}
-    clean["SPARK_LOCAL_IP"] = "127.0.0.1"
-    if os.environ.get("BIOLAKE_CACHE_DIR"):
-        clean["BIOLAKE_CACHE_DIR"] = os.environ["BIOLAKE_CACHE_DIR"]
-    clean.update(env or {})
-    biolake = str(Path(sys.executable).with_name("biolake"))
-    return subprocess.run(
-        [biolake, "--home", str(home), "--as-of", as_of, *args],
-        capture_output=True, text=True, env=clean, timeout=timeout, check=False,
-    )
 
 
 @pytest.fixture(scope="session")
@@ -83,26 +82,10 @@ def trino_server(demo_lake: dict, tmp_path_factory: pytest.TempPathFactory) -> I
     """A real Trino server over the demo lake, started once per run and stopped at the end."""
     import os
 
-    from biolake.trino_server import TrinoServer
+    from app.serving.local_trino import TrinoServer
 
     cache = Path(os.environ.get("BIOLAKE_CACHE_DIR", Path.home() / ".cache" / "biolake"))
     server = TrinoServer(demo_lake["lake"], cache, tmp_path_factory.mktemp("trino-run"))
     server.start()
     yield server
     server.stop()
-
-
-def make_lake(home: Path, person_id: str = "me"):
-    """(settings, lake) for a fresh embedded lake under `home`."""
-    from biolake.lake import Lake, LakeConfig
-    from biolake.settings import BiolakeSettings
-
-    settings = BiolakeSettings(home=home, person_id=person_id)
-    return settings, Lake(LakeConfig.from_settings(settings))
-
-
-def read_delta(lake, layer: str, table: str):
-    """A Delta table as pandas, read with delta-rs (independently of Spark)."""
-    from deltalake import DeltaTable
-
-    return DeltaTable(lake.table_uri(layer, table)).to_pandas()

@@ -20,8 +20,8 @@ from sqlglot import exp
 
 from app.insights import Insight, Period, load_daily_rows, run_all
 from app.nl2sql.errors import Nl2SqlError
-from app.query_service import LAYERS, QueryService, table_versions
-from app.sql_guard import DIALECT
+from app.serving.query_service import LAYERS, QueryService, table_versions
+from app.serving.sql_guard import DIALECT
 from biolake.delta_tables import list_tables, open_table, read_arrow
 from biolake.errors import BiolakeError
 from biolake.lake import OPS, Lake

@@ -17,7 +17,7 @@ import param
 import plotly.graph_objects as go
 from panel.viewable import Viewer
 
-from app import plotly_theme
+from app.insights import plotly_theme
 from app.dashboard.store import AskOutcome, DashboardStore
 from app.nl2sql.offline import EXAMPLE_QUESTIONS
 from biolake.errors import BiolakeError

@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.insights.base import InsightResult, Period, daily_frame, finite, plural, too_few
-from app.plotly_theme import COLORS, empty_figure, themed
+from app.insights.plotly_theme import COLORS, empty_figure, themed
 
 NAME = "anomalies"
 TITLE = "Low days and missed workouts"

@@ -36,7 +36,7 @@ from app.insights.base import (
     strength,
     summarize,
 )
-from app.plotly_theme import COLORS, empty_figure, themed
+from app.insights.plotly_theme import COLORS, empty_figure, themed
 
 NAME = "intensity"
 TITLE = "Workout output → next-day readiness"

@@ -15,9 +15,9 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from app.engines.base import QueryResult
+from app.serving.engines.base import QueryResult
 from app.insights.base import Period
-from app.sql_guard import DIALECT
+from app.serving.sql_guard import DIALECT
 from biolake.errors import QueryError
 
 QUERY_FILE = Path(__file__).with_name("daily_rows.sql")

@@ -37,7 +37,7 @@ from app.insights.base import (
     format_p,
     too_few,
 )
-from app.plotly_theme import COLORS, empty_figure, themed
+from app.insights.plotly_theme import COLORS, empty_figure, themed
 
 NAME = "readiness_trend"
 TITLE = "Readiness trend"

@@ -29,7 +29,7 @@ from app.insights.base import (
     strength,
     too_few,
 )
-from app.plotly_theme import COLORS, empty_figure, themed
+from app.insights.plotly_theme import COLORS, empty_figure, themed
 
 NAME = "sleep_readiness"
 TITLE = "Sleep → next-day readiness"

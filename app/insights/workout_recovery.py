@@ -46,7 +46,7 @@ from app.insights.base import (
     strength,
     summarize,
 )
-from app.plotly_theme import COLORS, empty_figure, themed
+from app.insights.plotly_theme import COLORS, empty_figure, themed
 
 NAME = "workout_recovery"
 TITLE = "Workout type → next-day readiness"

@@ -3,7 +3,7 @@
 One module per concept: `offline` (the deterministic translator, with `dates` and
 `vocabulary`), `claude` (the Anthropic translator), `prompt` and `schema` (what Claude is
 shown), `cache`, `ask` (translate, guard, run, answer), `benchmark` (execution accuracy) and
-`errors`. The guard itself is `app.sql_guard`.
+`errors`. The guard itself is `app.serving.sql_guard`.
 """
 
 from app.nl2sql.ask import Answer, Asker

@@ -1,4 +1,4 @@
-"""Execution accuracy of a translator on the benchmark (`benchmarks/nl2sql/questions.yaml`).
+"""Execution accuracy of a translator on the benchmark (`app/nl2sql/questions.yaml`).
 
 Each question's gold SQL and the translator's SQL run on the same serving engine; the answer is
 right when the two results hold the same rows: as multisets, or in order when the question asks
@@ -22,12 +22,12 @@ import yaml
 
 from app.nl2sql.ask import Asker
 from app.nl2sql.errors import BenchmarkError, Nl2SqlError, NotUnderstood, TranslationFailed
-from app.query_service import QueryService
+from app.serving.query_service import QueryService
 from biolake.errors import QueryError
 from biolake.lake import Lake
 from biolake.settings import BiolakeSettings
 
-QUESTIONS = Path(__file__).resolve().parents[2] / "benchmarks" / "nl2sql" / "questions.yaml"
+QUESTIONS = Path(__file__).with_name("questions.yaml")
 REL_TOLERANCE = 1e-6
 MAX_PERMUTED_COLUMNS = 6  # 720 column orders at most
 

@@ -2,7 +2,7 @@
 
     BiolakeError (biolake.errors)
     ├── QueryError
-    │   └── ReadOnlyViolation     generated SQL refused by the guard (app.sql_guard); never run
+    │   └── ReadOnlyViolation     generated SQL refused by the guard (app.serving.sql_guard); never run
     └── Nl2SqlError               a question could not be turned into an answer
         ├── NotUnderstood         the offline translator does not know the question; carries a
         │                         suggestion of a phrasing it does know

@@ -20,8 +20,8 @@ from typing import Literal
 
 from sqlglot import exp
 
-from app.engines.base import QueryEngine, QueryResult
-from app.gold_views import GOLD_SCHEMA, GoldView, load_views
+from app.serving.engines.base import QueryEngine, QueryResult
+from app.serving.gold_views import GOLD_SCHEMA, GoldView, load_views
 from biolake.delta_tables import list_tables
 from biolake.lake import OPS, Lake
 

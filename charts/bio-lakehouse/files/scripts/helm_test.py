@@ -13,7 +13,7 @@ import urllib.request
 
 import trino
 
-from app.engines.trino_engine import connect
+from app.serving.engines.trino_engine import connect
 from biolake.settings import BiolakeSettings
 
 

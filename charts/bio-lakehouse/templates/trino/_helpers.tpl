@@ -34,7 +34,7 @@ access-control.config-files=/etc/trino/access-control.properties
 {{- end }}
 
 {{/* The lake catalog: trino/etc/catalog/lakehouse.properties.template rendered for the S3 lake,
-as biolake.trino_server.render_catalog does for a local server */}}
+as app.serving.local_trino.render_catalog does for a local server */}}
 {{- define "biolake.trino.catalog" -}}
 {{- $filesystem := list
   "fs.native-s3.enabled=true"

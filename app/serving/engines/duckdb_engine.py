@@ -1,0 +1,89 @@
+"""The embedded serving engine: DuckDB over the lake's Delta tables.
+
+Tables are read with delta-rs into Arrow (DuckDB's own Delta extension would be downloaded at
+run time, which a closed machine cannot do) and exposed as `lake.<table>`; the nine gold views
+are created as `gold.<view>` from the same Trino SQL files Trino uses, transpiled by sqlglot.
+Queries are checked read-only and run with DuckDB's file and network access switched off.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import sqlglot
+
+from app.serving.engines.base import QueryResult, jsonable
+from app.serving.gold_views import GOLD_SCHEMA, LAKE_SCHEMA, load_views
+from app.serving.sql_guard import DIALECT, check_read_only
+from biolake.delta_tables import list_tables, read_arrow
+from biolake.errors import QueryError
+from biolake.lake import GOLD, OPS, SILVER, Lake
+
+SERVED_LAYERS = (GOLD, SILVER, OPS)
+
+
+def to_duckdb(trino_sql: str) -> str:
+    return sqlglot.transpile(trino_sql, read=DIALECT, write="duckdb")[0]
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, lake: Lake) -> None:
+        self._connection = duckdb.connect(":memory:")
+        # the connection holds one pending result: a query and its fetch must not interleave
+        # with another thread's (the dashboard runs a session's events on a thread pool)
+        self._lock = threading.Lock()
+        self._tables: list[str] = []
+        self._views: list[str] = []
+        self._connection.execute(f"CREATE SCHEMA {LAKE_SCHEMA}")
+        self._connection.execute(f"CREATE SCHEMA {GOLD_SCHEMA}")
+        for layer in SERVED_LAYERS:
+            for name in list_tables(lake, layer):
+                if name in self._tables:
+                    continue
+                arrow_name = f"__arrow_{layer.strip('_')}_{name}"
+                self._connection.register(arrow_name, read_arrow(lake, layer, name))
+                self._connection.execute(
+                    f'CREATE VIEW {LAKE_SCHEMA}."{name}" AS SELECT * FROM "{arrow_name}"'
+                )
+                self._tables.append(name)
+        if "daily_readiness_performance" in self._tables:
+            for view in load_views():
+                self._connection.execute(
+                    f'CREATE VIEW {GOLD_SCHEMA}."{view.name}" AS {to_duckdb(view.sql)}'
+                )
+                self._views.append(view.name)
+        # unqualified names find the gold views first, then the lake's tables
+        self._connection.execute(f"SET search_path = '{GOLD_SCHEMA},{LAKE_SCHEMA}'")
+        # from here on: no file, extension or network access from SQL, and no way back
+        self._connection.execute("SET enable_external_access = false")
+        self._connection.execute("SET lock_configuration = true")
+
+    def relations(self) -> set[str]:
+        names = {f"{LAKE_SCHEMA}.{t}" for t in self._tables}
+        names |= {f"{GOLD_SCHEMA}.{v}" for v in self._views}
+        return names | set(self._tables) | set(self._views)
+
+    def columns(self) -> list[tuple[str, str, str, str]]:
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = current_database() AND table_schema IN (?, ?) "
+                "ORDER BY table_schema, table_name, ordinal_position", [GOLD_SCHEMA, LAKE_SCHEMA],
+            ).fetchall()
+        return [(str(s), str(t), str(c), str(d)) for s, t, c, d in rows]
+
+    def query(self, sql: str) -> QueryResult:
+        parsed = check_read_only(sql, self.relations())
+        executed = parsed.sql(dialect="duckdb")
+        with self._lock:
+            try:
+                cursor = self._connection.execute(executed)
+            except duckdb.Error as exc:
+                raise QueryError(f"DuckDB could not run the query: {exc}") from exc
+            columns = [d[0] for d in cursor.description]
+            fetched = cursor.fetchall()
+        rows = [[jsonable(v) for v in row] for row in fetched]
+        return QueryResult(columns, rows, sql, executed, self.name)

@@ -1,0 +1,73 @@
+"""Trino as the serving engine: read-only queries as the `analyst` user.
+
+Trino itself refuses the analyst anything but reading (trino/etc/rules.json); the SQL guard
+refuses it before the query leaves this process, so a refused query never reaches the server.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import trino
+
+from app.serving.engines.base import QueryResult, jsonable
+from app.serving.gold_views import GOLD_SCHEMA, LAKE_SCHEMA
+from app.serving.sql_guard import DIALECT, check_read_only
+from biolake.errors import QueryError
+
+
+def connect(url: str, user: str, catalog: str, schema: str | None = None) -> trino.dbapi.Connection:
+    parsed = urlparse(url)
+    return trino.dbapi.connect(
+        host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8080),
+        http_scheme=parsed.scheme or "http", user=user, catalog=catalog, schema=schema,
+        source="biolake",
+    )
+
+
+class TrinoEngine:
+    name = "trino"
+
+    def __init__(self, url: str, user: str = "analyst", catalog: str = "lakehouse") -> None:
+        self._catalog = catalog
+        self._connection = connect(url, user, catalog, GOLD_SCHEMA)
+        self._relations: set[str] | None = None
+
+    def _fetch(self, sql: str, params: tuple = ()) -> tuple[list[str], list[list]]:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql, params or None)
+            rows = cursor.fetchall()
+        except trino.exceptions.TrinoQueryError as exc:
+            raise QueryError(f"Trino refused or failed the query: {exc.message}") from exc
+        except trino.exceptions.HttpError as exc:
+            raise QueryError(f"Trino is not reachable: {exc}") from exc
+        return [d[0] for d in cursor.description or []], rows
+
+    def relations(self) -> set[str]:
+        if self._relations is None:
+            _, rows = self._fetch(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_schema IN (?, ?)", (GOLD_SCHEMA, LAKE_SCHEMA),
+            )
+            names: set[str] = set()
+            for schema, table in rows:
+                names |= {f"{schema}.{table}", f"{self._catalog}.{schema}.{table}"}
+                if schema == GOLD_SCHEMA or not any(r[1] == table and r[0] == GOLD_SCHEMA for r in rows):
+                    names.add(table)
+            self._relations = names
+        return self._relations
+
+    def columns(self) -> list[tuple[str, str, str, str]]:
+        _, rows = self._fetch(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema IN (?, ?) ORDER BY table_schema, table_name, ordinal_position",
+            (GOLD_SCHEMA, LAKE_SCHEMA),
+        )
+        return [(str(s), str(t), str(c), str(d)) for s, t, c, d in rows]
+
+    def query(self, sql: str) -> QueryResult:
+        parsed = check_read_only(sql, self.relations())
+        executed = parsed.sql(dialect=DIALECT)
+        columns, rows = self._fetch(executed)
+        return QueryResult(columns, [[jsonable(v) for v in row] for row in rows], sql, executed, self.name)

@@ -1,0 +1,207 @@
+"""The live Oura API v2 client: list routes, page by page, as the raw bytes Oura sent.
+
+What the real API needs (docs/DATA-FORMATS.md 1.1, 1.3, 1.4), and where it is handled here:
+
+- date-keyed routes take `start_date`/`end_date`; a date-only `end_date` is read as midnight and
+  drops that day, so the last day is sent as `YYYY-MM-DDT23:59:59` (`request_windows`)
+- heartrate ignores `start_date`/`end_date` and returns nothing: it takes `start_datetime`/
+  `end_datetime` with an offset (httpx sends `+` as `%2B`), at most 30 days per call; windows
+  here are 28 local days, padded to cover those days in every timezone (`request_windows`)
+- `next_token` is followed until null, re-sending the same filters; a repeated token is a loop
+- 401 → one refresh, then one retry; 403 → this endpoint stops (scope or membership); 429 →
+  wait `Retry-After`; 5xx and connection errors → jittered backoff (`http_retry`)
+
+HTTP is an injected `httpx.Client` (tests give it a MockTransport or point it at the simulator).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Protocol
+
+import httpx
+
+from ingest_workers.common.clock import Clock
+from ingest_workers.common.http_retry import RetryPolicy, send_with_retries
+from ingest_workers.oura.errors import (
+    OuraAuthError,
+    OuraForbiddenError,
+    OuraProtocolError,
+    OuraRequestError,
+    OuraUnavailableError,
+)
+
+LIST_ROUTE = "/v2/usercollection/{endpoint}"
+
+# The OAuth scope each synced endpoint needs. The spec names email, personal, daily, heartrate,
+# workout, tag, session and spo2Daily; the live API also enforces `stress` and `heart_health`
+# (DATA-FORMATS 1.1). Which of daily/stress guards daily_stress is not documented ⚠: `stress`.
+ENDPOINT_SCOPES: dict[str, str] = {
+    "daily_readiness": "daily",
+    "daily_sleep": "daily",
+    "sleep": "daily",
+    "daily_activity": "daily",
+    "heartrate": "heartrate",
+    "daily_spo2": "spo2Daily",
+    "workout": "workout",
+    "session": "session",
+    "daily_stress": "stress",
+    "daily_resilience": "stress",
+    "daily_cardiovascular_age": "heart_health",
+    "vO2_max": "heart_health",
+}
+TIME_SERIES_ENDPOINTS = frozenset({"heartrate"})
+HEARTRATE_MAX_DAYS = 30  # the API's limit per call
+HEARTRATE_WINDOW_DAYS = 28  # 28 local days + 26 h of timezone padding < 30 days
+MAX_PAGES = 10_000  # per window: far beyond any real history, low enough to stop a runaway
+
+
+@dataclass(frozen=True)
+class RequestWindow:
+    """One filtered list request (followed through all its pages): the local days it covers
+    and the query parameters that select them."""
+
+    endpoint: str
+    first_day: date
+    last_day: date
+    params: tuple[tuple[str, str], ...]
+
+
+def request_windows(endpoint: str, first_day: date, last_day: date) -> list[RequestWindow]:
+    """The requests that fetch `endpoint` for the local days first_day..last_day, oldest first."""
+    if last_day < first_day:
+        return []
+    if endpoint not in TIME_SERIES_ENDPOINTS:
+        params = (("start_date", first_day.isoformat()), ("end_date", f"{last_day}T23:59:59"))
+        return [RequestWindow(endpoint, first_day, last_day, params)]
+    windows = []
+    start = first_day
+    while start <= last_day:
+        end = min(last_day, start + timedelta(days=HEARTRATE_WINDOW_DAYS - 1))
+        # Heart-rate timestamps are UTC and the person's offset is unknown here, so each window
+        # spans its local days in every timezone: from the first day's midnight at UTC+14 to
+        # the midnight after the last day at UTC-12 (docs: "send + as %2B"; httpx does)
+        params = (
+            ("start_datetime", f"{start}T00:00:00+14:00"),
+            ("end_datetime", f"{end + timedelta(days=1)}T00:00:00-12:00"),
+        )
+        windows.append(RequestWindow(endpoint, start, end, params))
+        start = end + timedelta(days=1)
+    return windows
+
+
+class Credentials(Protocol):
+    """What the client needs of `oura_oauth.OuraCredentials`."""
+
+    @property
+    def scopes(self) -> frozenset[str]: ...
+
+    def access_token(self) -> str: ...
+
+    def refresh(self, rejected_access_token: str) -> str: ...
+
+
+def _detail(response: httpx.Response) -> str:
+    """Oura's own explanation (FastAPI `detail`: a string or a list of {loc, msg}), if any."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return ""
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    if isinstance(detail, list):
+        parts = [
+            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}"
+            for d in detail if isinstance(d, dict)
+        ]
+        detail = "; ".join(parts)
+    return f" ({detail})" if detail else ""
+
+
+class OuraApiClient:
+    def __init__(
+        self,
+        http: httpx.Client,
+        credentials: Credentials,
+        *,
+        api_base: str,
+        clock: Clock,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._http = http
+        self._credentials = credentials
+        self._api_base = api_base.rstrip("/")
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+        self._rng = rng or random.Random()
+
+    def _get(self, endpoint: str, params: dict[str, str]) -> httpx.Response:
+        url = self._api_base + LIST_ROUTE.format(endpoint=endpoint)
+        token = self._credentials.access_token()
+        refreshed = False
+
+        def give_up(reason: str, status: int | None) -> Exception:
+            return OuraUnavailableError(endpoint, f"gave up: {reason}", status)
+
+        while True:
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            response = send_with_retries(
+                lambda headers=headers: self._http.get(url, params=params, headers=headers),
+                policy=self._retry, clock=self._clock, rng=self._rng, give_up=give_up,
+            )
+            status = response.status_code
+            if status == 200:
+                return response
+            if status == 401 and not refreshed:
+                token = self._credentials.refresh(token)
+                refreshed = True
+                continue
+            if status == 401:
+                raise OuraAuthError(
+                    f"{endpoint}: Oura rejected a freshly refreshed access token (401"
+                    f"{_detail(response)}); run `biolake auth oura` to connect again"
+                )
+            if status == 403:
+                raise OuraForbiddenError(endpoint, self._forbidden(endpoint, response), status)
+            raise OuraRequestError(
+                endpoint, f"{status} {response.reason_phrase}{_detail(response)}", status
+            )
+
+    def _forbidden(self, endpoint: str, response: httpx.Response) -> str:
+        scope = ENDPOINT_SCOPES.get(endpoint, "?")
+        granted = self._credentials.scopes
+        if granted and scope not in granted:
+            why = (f"the token was granted without the '{scope}' scope; run `biolake auth oura` "
+                   f"again and allow '{scope}' (BIOLAKE_OURA_SCOPES)")
+        else:
+            why = (f"the '{scope}' scope was withdrawn or the Oura membership has lapsed; renew "
+                   f"the membership or run `biolake auth oura` again allowing '{scope}'")
+        return f"403 Forbidden{_detail(response)}: {why}"
+
+    def pages(self, window: RequestWindow) -> Iterator[bytes]:
+        """Every page of one window, as received, following `next_token` with the same filters."""
+        endpoint = window.endpoint
+        filters = dict(window.params)
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            query = {**filters, "next_token": token} if token else filters
+            body = self._get(endpoint, query).content
+            try:
+                page = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise OuraProtocolError(endpoint, f"200 response is not JSON: {exc}") from exc
+            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+                raise OuraProtocolError(endpoint, '200 response is not {"data": [...], ...}')
+            yield body
+            token = page.get("next_token")
+            if not token:
+                return
+            if not isinstance(token, str) or token in seen:
+                raise OuraProtocolError(endpoint, "next_token repeats: the API is paging in a loop")
+            seen.add(token)
+        raise OuraProtocolError(endpoint, f"more than {MAX_PAGES} pages in one window")

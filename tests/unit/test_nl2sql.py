@@ -1,0 +1,584 @@
+"""NL-to-SQL on a synthetic 120-day person (delta-rs, DuckDB; no Spark, no Trino).
+
+Claude is exercised end to end through the real anthropic SDK, pointed with `base_url` at a local
+server on 127.0.0.1 that speaks the Messages API (`POST /v1/messages`, tool_use blocks). The
+offline translator's answers are checked against values computed here in Python from the rows
+written to the lake, and against the benchmark's gold SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from statistics import mean
+
+import anthropic
+import numpy as np
+import pytest
+
+from app.serving.engines.base import QueryResult
+from app.nl2sql.ask import Asker
+from app.nl2sql.benchmark import evaluate, load_benchmark, same_result
+from app.nl2sql.dates import find_dates
+from app.nl2sql.errors import NotUnderstood
+from app.nl2sql.offline import OfflineTranslator
+from app.serving.query_service import QueryService
+from app.serving.sql_guard import guard_generated
+from biolake.errors import ReadOnlyViolation
+from tests.support.http_fakes import MessagesServer, serving_in_thread
+from tests.support.nl2sql_person import AS_OF, synthetic_gold, write_lake
+
+ALLOWED = {"daily_readiness_performance", "overtraining_risk", "workouts", "lake.workouts"}
+
+
+# -- fixtures ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lake_env(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    settings, lake = write_lake(tmp_path_factory.mktemp("nl2sql-home"))
+    service = QueryService(settings, lake, use_cache=False)
+    rows = [r for r in synthetic_gold().to_pylist() if r["person_id"] == "me"]
+    return {"settings": settings, "lake": lake, "service": service, "rows": rows}
+
+
+@pytest.fixture
+def settings(lake_env: dict, tmp_path: Path):
+    """The lake's settings with a home of this test's own (so translation caches never mix)."""
+    return lake_env["settings"].model_copy(update={"home": tmp_path})
+
+
+@pytest.fixture(scope="module")
+def fake_anthropic() -> Iterator[MessagesServer]:
+    with serving_in_thread(MessagesServer()) as server:
+        yield server
+
+
+@pytest.fixture
+def claude(fake_anthropic: MessagesServer) -> Iterator[tuple[anthropic.Anthropic, MessagesServer]]:
+    fake_anthropic.requests.clear()
+    fake_anthropic.replies.clear()
+    client = anthropic.Anthropic(
+        api_key="test-key-not-secret",
+        base_url=f"http://127.0.0.1:{fake_anthropic.server_port}",
+        max_retries=0,
+        timeout=10,
+        http_client=anthropic.DefaultHttpxClient(trust_env=False),
+    )
+    yield client, fake_anthropic
+    client.close()
+
+
+def tool_reply(sql: str, number: int = 1, template: str = "") -> dict:
+    return {
+        "id": f"msg_{number}",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [
+            {
+                "type": "tool_use",
+                "id": f"toolu_{number}",
+                "name": "answer_with_sql",
+                "input": {
+                    "sql": sql,
+                    "relation": "daily_readiness_performance",
+                    "rationale": "test reply",
+                    "answer_template": template,
+                },
+            }
+        ],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 100, "output_tokens": 20},
+    }
+
+
+class Recorder:
+    """The real query path, with every SQL that reached it written down."""
+
+    def __init__(self, service: QueryService) -> None:
+        self.service = service
+        self.sql: list[str] = []
+
+    def __call__(self, sql: str) -> QueryResult:
+        self.sql.append(sql)
+        return self.service.query(sql)
+
+
+LAST_WEEK_SQL = (
+    "SELECT avg(readiness_score) AS avg_readiness FROM daily_readiness_performance "
+    "WHERE person_id = 'me' AND day BETWEEN DATE '2025-03-24' AND DATE '2025-03-30'"
+)
+
+
+def _days(rows: list[dict], first: date, last: date) -> list[dict]:
+    return [r for r in rows if first <= r["day"] <= last]
+
+
+# -- the guard ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("CREATE TABLE x AS SELECT 1", "only SELECT queries are allowed, not CREATE"),
+        ("DROP VIEW overtraining_risk", "not DROP"),
+        ("ALTER TABLE workouts ADD COLUMN x int", "not ALTER"),
+        ("INSERT INTO workouts SELECT * FROM workouts", "not INSERT"),
+        ("UPDATE workouts SET output_kj = 0", "not UPDATE"),
+        ("DELETE FROM daily_readiness_performance", "not DELETE"),
+        ("SELECT 1; SELECT 2", "exactly one statement, found 2"),
+        ("SELECT 1 /* harmless */; DROP TABLE workouts", "exactly one statement, found 2"),
+        ("SELECT * FROM workouts -- comment\n; DELETE FROM workouts", "exactly one statement"),
+        ("SELECT * FROM system.runtime.nodes", "system catalogs and information_schema"),
+        ("SELECT * FROM information_schema.columns", "system catalogs and information_schema"),
+        ("SELECT * FROM lakehouse.information_schema.tables", "system catalogs"),
+        ("SELECT * FROM TABLE(system.query(query => 'DELETE FROM x'))", "function query()"),
+        ("SELECT * FROM TABLE(sequence(1, 5))", "table functions"),
+        ("SELECT sleep(10)", "function sleep() has side effects"),
+        ("SELECT * FROM workouts WHERE output_kj > pg_sleep(1)", "function pg_sleep()"),
+        ("SELECT read_csv('/etc/passwd')", "function read_csv()"),
+        ("SELECT getenv('HOME')", "function getenv()"),
+        ("SELECT nextval('seq')", "function nextval()"),
+    ],
+)
+def test_the_guard_refuses_and_says_why(sql: str, reason: str) -> None:
+    with pytest.raises(ReadOnlyViolation) as refused:
+        guard_generated(sql, ALLOWED, max_rows=100)
+    assert reason in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("sql", "limit"),
+    [
+        ("SELECT day FROM daily_readiness_performance", "LIMIT 25"),
+        ("SELECT day FROM daily_readiness_performance LIMIT 1000", "LIMIT 25"),
+        ("SELECT day FROM daily_readiness_performance LIMIT 3", "LIMIT 3"),
+        ("SELECT day FROM daily_readiness_performance FETCH FIRST 500 ROWS ONLY", "LIMIT 25"),
+        (
+            "SELECT day FROM workouts UNION ALL SELECT day FROM daily_readiness_performance",
+            "LIMIT 25",
+        ),
+    ],
+)
+def test_the_guard_adds_or_caps_the_row_limit(sql: str, limit: str, lake_env: dict) -> None:
+    guarded = guard_generated(sql, ALLOWED, max_rows=25).sql(dialect="trino")
+    assert guarded.endswith(limit)
+    rows = lake_env["service"].query(guarded).rows
+    assert len(rows) == int(limit.split()[-1])
+
+
+# -- relative dates ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("last week", [("2025-03-24", "2025-03-30")]),
+        ("the past week", [("2025-03-25", "2025-03-31")]),
+        ("in the last 30 days", [("2025-03-02", "2025-03-31")]),
+        ("last 2 weeks", [("2025-03-18", "2025-03-31")]),
+        ("yesterday", [("2025-03-30", "2025-03-30")]),
+        ("last night", [("2025-03-31", "2025-03-31")]),
+        ("in march", [("2025-03-01", "2025-03-31")]),
+        ("in december", [("2024-12-01", "2024-12-31")]),  # the most recent December
+        ("in april", [("2024-04-01", "2024-04-30")]),  # not a future one
+        ("this month", [("2025-03-01", "2025-03-31")]),
+        ("last month", [("2025-02-01", "2025-02-28")]),
+        ("this year", [("2025-01-01", "2025-03-31")]),
+        ("on march 15", [("2025-03-15", "2025-03-15")]),
+        ("since march 1", [("2025-03-01", "2025-03-31")]),
+        ("between 2025-02-10 and 2025-02-23", [("2025-02-10", "2025-02-23")]),
+        (
+            "last week compared to the week before",
+            [("2025-03-24", "2025-03-30"), ("2025-03-17", "2025-03-23")],
+        ),
+        (
+            "the last 30 days vs the previous 30 days",
+            [("2025-03-02", "2025-03-31"), ("2025-01-31", "2025-03-01")],
+        ),
+        ("may i ask", []),  # "may" is a month only where a date says so
+    ],
+)
+def test_relative_dates_resolve_against_as_of(text: str, spans: list[tuple[str, str]]) -> None:
+    found = [(str(m.span.first), str(m.span.last)) for m in find_dates(text, AS_OF)]
+    assert found == spans
+
+
+def test_as_of_is_the_only_today() -> None:
+    later = OfflineTranslator(AS_OF + timedelta(days=7)).translate("average readiness last week")
+    assert "2025-03-31" in later.sql and "2025-04-06" in later.sql
+
+
+# -- the offline translator: one question per family, against Python over the same rows -------------
+def _ask_offline(settings, lake_env: dict, question: str):
+    return Asker(settings, lake_env["lake"], lake_env["service"]).ask(question)
+
+
+def test_aggregate_over_a_span(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "What was my average readiness score last week?")
+    week = _days(lake_env["rows"], date(2025, 3, 24), date(2025, 3, 30))
+    expected = mean(r["readiness_score"] for r in week if r["readiness_score"] is not None)
+    assert answer.translator == "offline" and answer.cache_hit is False
+    assert answer.rows == [[pytest.approx(expected)]]
+    assert "last week (2025-03-24 to 2025-03-30)" in answer.answer
+
+
+def test_aggregate_with_a_filter_and_grouping(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "Average HRV on workout days by month")
+    by_month: dict[str, list[float]] = {}
+    for r in lake_env["rows"]:
+        if r["had_workout"] and r["hrv_avg"] is not None:
+            by_month.setdefault(r["day"].replace(day=1).isoformat(), []).append(r["hrv_avg"])
+    assert {row[0]: row[1] for row in answer.rows} == {
+        month: pytest.approx(mean(values)) for month, values in by_month.items()
+    }
+
+
+def test_a_value_on_one_day(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "How many steps did I take yesterday?")
+    (yesterday,) = _days(lake_env["rows"], date(2025, 3, 30), date(2025, 3, 30))
+    assert answer.rows == [[yesterday["steps"]]]
+
+
+def test_counting_days(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "How many days did I work out in March?")
+    march = _days(lake_env["rows"], date(2025, 3, 1), date(2025, 3, 31))
+    assert answer.rows == [[sum(r["had_workout"] for r in march)]]
+
+
+def test_listing_days_under_a_threshold(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "Show me days where my readiness dropped below 70")
+    expected = [
+        [r["day"].isoformat(), r["readiness_score"]]
+        for r in lake_env["rows"]
+        if r["readiness_score"] is not None and r["readiness_score"] < 70
+    ]
+    assert answer.rows == expected and len(expected) > 5
+
+
+def test_top_and_bottom_days(settings, lake_env: dict) -> None:
+    best = _ask_offline(settings, lake_env, "What were my 5 best readiness days?")
+    scored = [r for r in lake_env["rows"] if r["readiness_score"] is not None]
+    top = sorted(scored, key=lambda r: (-r["readiness_score"], r["day"]))[:5]
+    assert best.rows == [[r["day"].isoformat(), r["readiness_score"]] for r in top]
+    # the best resting heart rate is the lowest one
+    rhr = _ask_offline(settings, lake_env, "When was my best resting heart rate this year?")
+    this_year = [r for r in scored if r["day"] >= date(2025, 1, 1)]
+    lowest = min(this_year, key=lambda r: (r["resting_hr"], r["day"]))
+    assert rhr.rows == [[lowest["day"].isoformat(), lowest["resting_hr"]]]
+
+
+def test_comparing_two_periods(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "Compare my sleep score in March vs February")
+    march = [
+        r["sleep_score"]
+        for r in _days(lake_env["rows"], date(2025, 3, 1), date(2025, 3, 31))
+        if r["sleep_score"] is not None
+    ]
+    february = [
+        r["sleep_score"]
+        for r in _days(lake_env["rows"], date(2025, 2, 1), date(2025, 2, 28))
+        if r["sleep_score"] is not None
+    ]
+    assert answer.rows == [
+        [
+            pytest.approx(mean(march)),
+            pytest.approx(mean(february)),
+            pytest.approx(mean(march) - mean(february)),
+        ]
+    ]
+
+
+def test_comparing_workout_and_rest_days(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "Is my sleep better on workout days or rest days?")
+    expected = {
+        flag: mean(
+            r["sleep_score"]
+            for r in lake_env["rows"]
+            if r["had_workout"] is flag and r["sleep_score"] is not None
+        )
+        for flag in (False, True)
+    }
+    assert {row[0]: row[1] for row in answer.rows} == {
+        k: pytest.approx(v) for k, v in expected.items()
+    }
+
+
+def test_correlation_of_two_measures(settings, lake_env: dict) -> None:
+    answer = _ask_offline(
+        settings, lake_env, "What's the correlation between my sleep and readiness?"
+    )
+    pairs = [
+        (r["sleep_score"], r["readiness_score"])
+        for r in lake_env["rows"]
+        if r["sleep_score"] is not None and r["readiness_score"] is not None
+    ]
+    r = np.corrcoef(np.array(pairs, dtype=float).T)[0, 1]
+    assert answer.rows == [[pytest.approx(r), len(pairs)]]
+
+
+def test_correlation_with_the_next_calendar_day(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "Does my sleep score affect my next day's output?")
+    by_day = {r["day"]: r for r in lake_env["rows"]}
+    pairs = [
+        (r["sleep_score"], by_day[r["day"] + timedelta(days=1)]["total_output_kj"])
+        for r in lake_env["rows"]
+        if r["sleep_score"] is not None
+        and r["day"] + timedelta(days=1) in by_day
+        and by_day[r["day"] + timedelta(days=1)]["total_output_kj"] > 0
+    ]
+    r = np.corrcoef(np.array(pairs, dtype=float).T)[0, 1]
+    assert answer.rows == [[pytest.approx(r), len(pairs)]]
+
+
+def test_am_i_overtraining(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "Am I overtraining?")
+    assert answer.relation == "overtraining_risk"
+    assert [row[0] for row in answer.rows] == [
+        (AS_OF - timedelta(days=n)).isoformat()
+        for n in range(7)
+        if AS_OF - timedelta(days=n) in {r["day"] for r in lake_env["rows"]}
+    ]
+    assert {row[3] for row in answer.rows} <= {"low_risk", "moderate_risk", "high_risk"}
+    assert answer.answer.startswith(f"Your overtraining risk on {AS_OF}")
+
+
+def test_best_workout_type_below_a_readiness(settings, lake_env: dict) -> None:
+    answer = _ask_offline(
+        settings, lake_env, "What's the best workout type when my readiness is below 75?"
+    )
+    recovery = {"yoga", "stretching", "meditation"}  # do not count against "cycling only"
+    low = [
+        r
+        for r in lake_env["rows"]
+        if r["had_workout"]
+        and r["readiness_score"] is not None
+        and r["readiness_score"] < 75
+        and set(r["disciplines"]) - recovery == {"cycling"}
+    ]
+    rows = {row[0]: row for row in answer.rows}
+    assert rows["cycling only"][1:] == [
+        len(low),
+        pytest.approx(mean(r["total_output_kj"] for r in low)),
+    ]
+    outputs = [row[2] for row in answer.rows]
+    assert outputs == sorted(outputs, reverse=True) and all(row[1] >= 2 for row in answer.rows)
+
+
+def test_trend_is_a_weekly_slope(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "Is my readiness improving?")
+    window = [
+        r
+        for r in _days(lake_env["rows"], AS_OF - timedelta(days=29), AS_OF)
+        if r["readiness_score"] is not None
+    ]
+    x = np.array([(r["day"] - AS_OF).days for r in window], dtype=float)
+    slope = np.polyfit(x, np.array([r["readiness_score"] for r in window], dtype=float), 1)[0]
+    assert answer.rows == [[pytest.approx(slope * 7), len(window)]]
+
+
+def test_other_people_are_never_in_an_answer(settings, lake_env: dict) -> None:
+    answer = _ask_offline(settings, lake_env, "How many days did I work out?")
+    assert answer.rows == [[sum(r["had_workout"] for r in lake_env["rows"])]]
+    partner = settings.model_copy(update={"person_id": "partner"})
+    assert _ask_offline(partner, lake_env, "How many days did I work out?").rows != answer.rows
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        ("What's the weather tomorrow?", "weather"),
+        ("What was my average readiness score when it rained?", "rained"),
+        ("What was my median readiness last month?", "median"),
+        ("Delete all my data", "delete"),
+    ],
+)
+def test_it_says_when_it_does_not_understand(
+    settings, lake_env: dict, question: str, unknown: str
+) -> None:
+    recorder = Recorder(lake_env["service"])
+    asker = Asker(settings, lake_env["lake"], lake_env["service"], run_query=recorder)
+    with pytest.raises(NotUnderstood) as refused:
+        asker.ask(question)
+    assert unknown in refused.value.reason
+    assert "Try" in refused.value.suggestion or "for example" in refused.value.suggestion
+    assert recorder.sql == []  # nothing ran: it never answers a different question
+
+
+# -- the benchmark ---------------------------------------------------------------------------------
+def test_the_benchmark_holds_the_original_questions() -> None:
+    benchmark = load_benchmark()
+    questions = {q.question for q in benchmark.questions}
+    assert len(benchmark.questions) >= 60 and benchmark.as_of == AS_OF
+    assert {
+        "What was my average readiness score last week?",
+        "What's the correlation between my sleep and readiness?",
+        "Show me days where my readiness dropped below 70",
+        "Am I overtraining?",
+    } <= questions
+
+
+def test_execution_accuracy_compares_rows_not_text() -> None:
+    assert same_result([[1, 2.0]], [[2.0000000001, 1]], ordered=False)  # column order, tolerance
+    assert same_result([["a"], ["b"]], [["b"], ["a"]], ordered=False)
+    assert not same_result([["a"], ["b"]], [["b"], ["a"]], ordered=True)
+    assert not same_result([[1.0]], [[1.1]], ordered=False)
+    assert not same_result([[1], [1]], [[1]], ordered=False)  # multisets, not sets
+
+
+def test_offline_execution_accuracy_on_the_benchmark(lake_env: dict) -> None:
+    report = evaluate(lake_env["settings"], lake_env["lake"], "offline")
+    failures = "\n".join(report.lines())
+    assert report.accuracy >= 0.8, failures
+    # the result sets are not trivially equal: most gold answers hold data
+    assert sum(bool(o.sql) for o in report.outcomes) >= 0.8 * len(report.outcomes)
+
+
+# -- Claude, through the SDK, against a local Messages API -----------------------------------------
+def test_claude_sees_the_live_schema_and_answers(settings, lake_env: dict, claude) -> None:
+    client, server = claude
+    server.replies.append(tool_reply(LAST_WEEK_SQL, template="Your average was {avg_readiness}."))
+    answer = Asker(settings, lake_env["lake"], lake_env["service"], client=client).ask(
+        "What was my average readiness score last week?"
+    )
+    assert answer.translator == "claude" and answer.fallback_reason is None
+    assert answer.rows == lake_env["service"].query(LAST_WEEK_SQL).rows
+    assert answer.answer == f"Your average was {answer.rows[0][0]:g}."  # filled here, locally
+    (request,) = server.requests
+    assert request["path"] == "/v1/messages"
+    headers = request["headers"]  # the key travels as x-api-key or, in newer SDKs, a bearer token
+    assert "test-key-not-secret" in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
+    assert headers["anthropic-version"]
+    body = request["json"]
+    system = body["system"]
+    # the live catalog: DuckDB's types and the silver table only the lake has
+    assert "readiness_score INTEGER" in system and "### lake.workouts (lake table)" in system
+    assert "output_kj DOUBLE" in system
+    # the views' header comments
+    assert "moderate_risk  readiness < 70 with 3 workout days in the last 3" in system
+    assert "Today is 2025-03-31 (a Monday)" in system and "person_id = 'me'" in system
+    assert "information_schema" not in system.split("## Schema")[1]
+    assert body["tool_choice"] == {"type": "tool", "name": "answer_with_sql"}
+    assert body["tools"][0]["name"] == "answer_with_sql"
+    assert body["model"] == settings.anthropic_model
+
+
+def test_claude_repairs_sql_the_engine_rejects(settings, lake_env: dict, claude) -> None:
+    client, server = claude
+    server.replies += [
+        tool_reply("SELECT avg(readines) FROM daily_readiness_performance", number=1),
+        tool_reply(LAST_WEEK_SQL, number=2),
+    ]
+    answer = Asker(settings, lake_env["lake"], lake_env["service"], client=client).ask(
+        "Average readiness last week?"
+    )
+    assert answer.translator == "claude"
+    assert answer.rows == lake_env["service"].query(LAST_WEEK_SQL).rows
+    _, second = server.requests
+    result = second["json"]["messages"][-1]["content"][0]
+    assert result["type"] == "tool_result" and result["is_error"] is True
+    assert result["tool_use_id"] == "toolu_1"
+    assert "readines" in result["content"] and "DuckDB could not run the query" in result["content"]
+    assert second["json"]["messages"][1]["content"][0]["input"]["sql"].startswith(
+        "SELECT avg(readines)"
+    )
+
+
+def test_claude_sql_that_is_not_a_select_never_runs(settings, lake_env: dict, claude) -> None:
+    client, server = claude
+    recorder = Recorder(lake_env["service"])
+    server.replies.append(tool_reply("DELETE FROM daily_readiness_performance"))
+    strict = Asker(
+        settings,
+        lake_env["lake"],
+        lake_env["service"],
+        client=client,
+        run_query=recorder,
+        fallback=False,
+    )
+    with pytest.raises(ReadOnlyViolation, match="only SELECT queries are allowed, not DELETE"):
+        strict.ask("Forget my readiness")
+    assert recorder.sql == [] and len(server.requests) == 1  # refused: no run, no repair round
+    # with the fallback, the offline translator answers instead, and says why
+    server.replies.append(tool_reply("DROP TABLE daily_readiness_performance", number=2))
+    answer = Asker(
+        settings, lake_env["lake"], lake_env["service"], client=client, run_query=recorder
+    ).ask("What was my average readiness score last week?")
+    assert answer.translator == "offline" and "not DROP" in (answer.fallback_reason or "")
+    assert all("DROP" not in sql and "DELETE" not in sql for sql in recorder.sql)
+
+
+def test_claude_failing_falls_back_to_offline(settings, lake_env: dict, claude) -> None:
+    client, server = claude  # no reply scripted: the server answers 500
+    answer = Asker(settings, lake_env["lake"], lake_env["service"], client=client).ask(
+        "How many days did I work out in March?"
+    )
+    assert answer.translator == "offline" and "Anthropic API failed" in answer.fallback_reason
+    assert len(server.requests) == 1
+
+
+def test_claude_answers_are_cached_per_question_and_schema(
+    settings, lake_env: dict, claude
+) -> None:
+    client, server = claude
+    server.replies.append(tool_reply(LAST_WEEK_SQL))
+    asker = Asker(settings, lake_env["lake"], lake_env["service"], client=client)
+    first = asker.ask("What was my average readiness score last week?")
+    again = Asker(settings, lake_env["lake"], lake_env["service"], client=client).ask(
+        "  what was my AVERAGE readiness score last week "
+    )
+    assert len(server.requests) == 1  # the second ask made no request
+    assert (first.cache_hit, again.cache_hit) == (False, True)
+    assert again.rows == first.rows and again.translator == "claude"
+    (entry,) = (settings.home / "cache" / "nl2sql").iterdir()
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert (settings.home / "cache" / "nl2sql").stat().st_mode & 0o777 == 0o700
+    # another "today" is another question: the cache does not answer it
+    server.replies.append(tool_reply(LAST_WEEK_SQL, number=2))
+    later = settings.model_copy(update={"as_of": AS_OF + timedelta(days=1)})
+    Asker(later, lake_env["lake"], lake_env["service"], client=client).ask(
+        "What was my average readiness score last week?"
+    )
+    assert len(server.requests) == 2
+
+
+def _lake_values(rows: list[dict]) -> set[str]:
+    """Distinctive row values of the lake as they would be written in JSON."""
+    values = set()
+    for r in rows:
+        for column in (
+            "hrv_avg",
+            "total_output_kj",
+            "total_sleep_hours",
+            "max_avg_hr",
+            "avg_watts",
+        ):
+            value = r[column]
+            if isinstance(value, float) and value and not value.is_integer():
+                values.add(json.dumps(value))
+    return values
+
+
+def test_no_row_values_reach_the_model_by_default(settings, lake_env: dict, claude) -> None:
+    client, server = claude
+    server.replies += [
+        tool_reply("SELECT avg(hrv) FROM daily_readiness_performance", number=1),
+        tool_reply(
+            "SELECT day, hrv_avg FROM daily_readiness_performance WHERE person_id = 'me'",
+            number=2,
+            template="Your HRV on {day} was {hrv_avg}.",
+        ),
+    ]
+    answer = Asker(settings, lake_env["lake"], lake_env["service"], client=client).ask(
+        "List my HRV values"
+    )
+    assert len(answer.rows) == len(lake_env["rows"])  # the values exist, on this side only
+    secret = _lake_values(lake_env["rows"])
+    assert len(secret) > 100
+    sent = " ".join(request["raw"] for request in server.requests)
+    assert len(server.requests) == 2 and not [v for v in secret if v in sent]
+    # the check can fail: a user who allows samples does send rows
+    server.replies.append(tool_reply(LAST_WEEK_SQL, number=3))
+    sharing = settings.model_copy(update={"nl2sql_share_data": "samples"})
+    Asker(sharing, lake_env["lake"], lake_env["service"], client=client).ask("List my HRV values")
+    assert [v for v in secret if v in server.requests[-1]["raw"]]
+    assert math.isfinite(answer.elapsed_ms)
