@@ -36,9 +36,12 @@ $(TRINO_TARBALL):
 demo: install jars  ## Generate a sample person, ingest, build the lake, print the tables, serve the dashboard
 	$(BIN)/biolake demo
 
-test: install jars trino helm browser docker-engine  ## Run the whole test suite (real Spark + Delta, Trino, SeaweedFS, Docker, Chromium)
+# PYTEST_ARGS selects a tier, e.g. `make test PYTEST_ARGS='-m "not docker and not browser"'`
+PYTEST_ARGS ?=
+
+test: lint jars trino helm browser docker-engine  ## Lint (ruff, import rules), then the whole suite (real Spark + Delta, Trino, SeaweedFS, Docker, Chromium)
 	@engine=$$(docker/engine.sh start); rc=0; \
-	$(BIN)/python -m pytest -q || rc=$$?; \
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
 	if [ "$$engine" = started ]; then docker/engine.sh stop; fi; \
 	exit $$rc
 
@@ -49,8 +52,9 @@ browser: install  ## Debian's Chromium and Playwright for Python (report charts,
 bench: install jars trino browser  ## Measure pipeline, engines, answers, imports, dashboard (benchmarks/results, README table; ~20 min)
 	$(BIN)/python benchmarks/run.py
 
-lint: install  ## ruff
+lint: install  ## ruff, and the import rules of pyproject.toml (import-linter)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:  ## Remove the virtualenv and caches inside the repository
 	rm -rf $(VENV) .pytest_cache

@@ -68,9 +68,9 @@ def end_to_end(home: Path) -> dict[str, Any]:
     """The steps of `biolake demo --no-serve` (biolake/cli.py), each timed, then the views."""
     from app.serving.engines.duckdb_engine import DuckDBEngine
     from app.serving.gold_views import VIEW_NAMES
-    from ingest_workers.file_ingest import ingest_apple_health, ingest_peloton_csv
     from ingest_workers.demo.oura_demo import sync_sample_person
     from ingest_workers.demo.sample_person import generate_sample_person
+    from ingest_workers.file_ingest import ingest_apple_health, ingest_peloton_csv
     from spark_jobs.etl import run_etl
     from spark_jobs.session import build_spark_session
 
@@ -159,8 +159,8 @@ def incremental(root: Path, short_home: Path, long_days: int, new_days: int,
     the history (every endpoint, heart rate included), each ingested as its own saved responses
     and built by an incremental ETL in one warm session, the two people taking turns; after two
     days, no further day is started once `budget_s` would be exceeded."""
-    from ingest_workers.file_ingest import ingest_oura_saved_responses, ingest_peloton_csv
     from ingest_workers.demo.sample_person import generate_sample_person
+    from ingest_workers.file_ingest import ingest_oura_saved_responses, ingest_peloton_csv
     from spark_jobs.etl import run_etl
     from spark_jobs.session import build_spark_session
 
@@ -226,8 +226,8 @@ def scale(root: Path, people: int, days: int) -> dict[str, Any]:
     real responses, and Peloton for the same span; generated, ingested, built in one full ETL.
     The Oura files are as large as a first sync's responses (`BACKFILL_PAGE`): the object count,
     not the bytes, sets the ingest time (one ingestion-log commit per object)."""
-    from ingest_workers.file_ingest import ingest_oura_saved_responses, ingest_peloton_csv
     from ingest_workers.demo.sample_person import HeartRateSampling, generate_sample_person
+    from ingest_workers.file_ingest import ingest_oura_saved_responses, ingest_peloton_csv
     from spark_jobs.etl import run_etl
     from spark_jobs.session import build_spark_session
 

@@ -65,8 +65,8 @@ def queries(person_id: str = "me") -> list[tuple[str, str, str]]:
 def serving(home: Path, runs: dict[str, int]) -> dict[str, Any]:
     from app.serving.engines.duckdb_engine import DuckDBEngine
     from app.serving.engines.trino_engine import TrinoEngine
-    from app.serving.trino_catalog import apply_to_trino
     from app.serving.local_trino import TrinoServer
+    from app.serving.trino_catalog import apply_to_trino
     from spark_jobs.session import build_spark_session
 
     settings, lake = _context(home)

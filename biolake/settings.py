@@ -49,6 +49,11 @@ class BiolakeSettings(BaseSettings):
     trino_catalog: str = "lakehouse"
     trino_user: str = "analyst"
     trino_writer_user: str = "biolake_writer"
+    views_dir: Path | None = Field(
+        default=None,
+        description="Gold view SQL files for `views apply`; default: those shipped in the package "
+        "(the chart mounts its own copy, so the views follow the chart)",
+    )
 
     # Spark
     spark_master: str = "local[*]"

@@ -3,6 +3,23 @@
 #   docker build -f docker/project.Dockerfile -t bio-lakehouse/project:dev .
 # Runs as the non-root user 10001 and needs no writable root file system (HOME=/tmp).
 ARG BASE_IMAGE=debian:trixie-slim
+
+# -- the wheel, built in a stage of its own (the source tree stays out of the image) ------------
+FROM ${BASE_IMAGE} AS wheel
+ARG DEBIAN_FRONTEND=noninteractive
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+COPY docker/certs/ /usr/local/share/ca-certificates/biolake/
+RUN update-ca-certificates
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY . /src
+# package data (the gold views, the Trino configuration, templates) travels inside the wheel
+RUN python3 -m venv /opt/build \
+    && /opt/build/bin/pip wheel --no-deps --wheel-dir /dist /src
+
+# -- the runtime -------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
 
 ARG DEBIAN_FRONTEND=noninteractive
@@ -42,9 +59,10 @@ COPY docker/requirements.txt docker/requirements.txt
 RUN python3 -m venv /opt/venv \
     && pip install --no-deps -r docker/requirements.txt
 
-# The distribution, installed in place: app/serving/gold_views.py reads trino/views/ next to the code
-COPY . .
-RUN pip install --no-deps -e . \
+# The distribution: the wheel built above, with its package data (no source checkout)
+COPY --from=wheel /dist/ /tmp/dist/
+RUN pip install --no-deps /tmp/dist/*.whl \
+    && rm -rf /tmp/dist \
     && pip check \
     && biolake --help >/dev/null
 

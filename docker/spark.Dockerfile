@@ -24,6 +24,21 @@ RUN update-ca-certificates
 COPY spark_jobs/jars/ /src/jars/
 RUN /src/jars/fetch.sh /opt/biolake/jars && rm -rf /root/.m2
 
+# -- the wheel, built in a stage of its own (the source tree stays out of the image) ------------
+FROM ${BASE_IMAGE} AS wheel
+ARG DEBIAN_FRONTEND=noninteractive
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+COPY docker/certs/ /usr/local/share/ca-certificates/biolake/
+RUN update-ca-certificates
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY . /src
+# package data (the gold views, the Trino configuration, templates) travels inside the wheel
+RUN python3 -m venv /opt/build \
+    && /opt/build/bin/pip wheel --no-deps --wheel-dir /dist /src
+
 # -- the runtime -------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
 ARG DEBIAN_FRONTEND=noninteractive
@@ -63,8 +78,11 @@ RUN python3 -m venv /opt/venv \
     && ln -s "$(python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
 COPY --from=jars /opt/biolake/jars /opt/biolake/jars
 
-COPY . .
-RUN pip install --no-deps -e . \
+# The distribution: the wheel built above (no source checkout), and the executor entrypoint
+COPY --from=wheel /dist/ /tmp/dist/
+COPY docker/spark-entrypoint.sh /opt/biolake/docker/spark-entrypoint.sh
+RUN pip install --no-deps /tmp/dist/*.whl \
+    && rm -rf /tmp/dist \
     && pip check \
     && biolake --help >/dev/null
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import anthropic
 
     from app.insights import Insight, Period
-    from reports.weekly import Kpi, Week
+    from reports.week import Kpi, Week
 
 MAX_TOKENS = 700
 MAX_PARAGRAPHS = 4

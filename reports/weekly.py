@@ -7,7 +7,7 @@ The numbers are also machine-readable: the insights as `biolake insights --forma
 them (`<script id="insights-data">`), and `data-*` attributes on every KPI and chart.
 
 Pure parts (`default_week`, `weekly_kpis`, `render_html`) take rows and return values;
-`build_report` calls only what it is given (the chart renderer, the narrator); `write_report`
+`build_report` calls only what it is given (the chart renderer, the narrator); `archive.write_report`
 is the only I/O besides reading the rows (`generate_weekly_report`).
 """
 
@@ -16,11 +16,9 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,111 +26,17 @@ import pandas as pd
 import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app.insights import plotly_theme
-from app.insights import Insight, Period, as_json, load_daily_rows, run_all
+from app.insights import Insight, Period, as_json, load_daily_rows, plotly_theme, run_all
 from app.insights.base import daily_frame
 from app.insights.suite import figure_lines
-from biolake.errors import BiolakeError
 from biolake.lake import Lake
+from reports.archive import WrittenReport, write_report
 from reports.narrative import ClaudeNarrator, Narrative, narrative_facts, write_narrative
+from reports.week import CONTEXT_DAYS, Kpi, ReportError, Week, weekly_kpis
 
 TEMPLATES = Path(__file__).with_name("templates")
 NO_NARRATOR = "no Claude narrator given"
-CONTEXT_DAYS = 28  # the analyzers see the week and the three weeks before it
-LAKE_PREFIX = "reports/weekly"
 CHART_SIZE = (900, 420)
-WEEK_LABEL = re.compile(r"\d{4}-W\d{2}")
-
-
-class ReportError(BiolakeError):
-    """A weekly report cannot be made: a bad week, or a chart that cannot be rendered."""
-
-
-@dataclass(frozen=True)
-class Week:
-    """One Monday-to-Sunday week."""
-
-    start: date
-    end: date
-
-    @classmethod
-    def ending(cls, sunday: date) -> Week:
-        if sunday.weekday() != 6:
-            raise ReportError(f"--week-ending {sunday} is a {sunday:%A}; a week ends on a Sunday")
-        return cls(sunday - timedelta(days=6), sunday)
-
-    @property
-    def label(self) -> str:
-        """The ISO week, e.g. 2025-W13 (the report's file name)."""
-        year, number, _ = self.start.isocalendar()
-        return f"{year}-W{number:02d}"
-
-    @property
-    def previous(self) -> Week:
-        return Week(self.start - timedelta(days=7), self.end - timedelta(days=7))
-
-
-def default_week(as_of: date) -> Week:
-    """The last complete Monday-to-Sunday week before `as_of` (a Sunday as_of is not complete
-    yet: the day is still running)."""
-    return Week.ending(as_of - timedelta(days=as_of.weekday() + 1))
-
-
-# -- KPIs ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Kpi:
-    name: str
-    unit: str
-    value: float | None
-    previous: float | None
-    higher_is_better: bool = True
-
-    @property
-    def delta(self) -> float | None:
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
-
-    @property
-    def trend(self) -> str:
-        """"better", "worse" or "same" (for the colour of the delta)."""
-        if self.delta is None or abs(self.delta) < 1e-9:
-            return "same"
-        return "better" if (self.delta > 0) == self.higher_is_better else "worse"
-
-
-_KPI_COLUMNS = ("readiness_score", "sleep_score", "hrv_avg", "had_workout", "total_output_kj")
-
-
-def _mean(values: pd.Series) -> float | None:
-    values = values.dropna()
-    return float(values.mean()) if len(values) else None
-
-
-def _week_figures(daily: pd.DataFrame, week: Week) -> dict[str, float | None]:
-    inside = daily.loc[pd.Timestamp(week.start):pd.Timestamp(week.end)]
-    return {
-        "readiness": _mean(inside["readiness_score"]),
-        "sleep": _mean(inside["sleep_score"]),
-        "hrv": _mean(inside["hrv_avg"]),
-        "workouts": float(inside["had_workout"].sum()) if len(inside) else None,
-        "output": float(inside["total_output_kj"].fillna(0).sum()) if len(inside) else None,
-        "days": float(len(inside)),
-    }
-
-
-def weekly_kpis(rows: pd.DataFrame, week: Week) -> list[Kpi]:
-    """The week's headline numbers and the previous week's, from the gold daily rows."""
-    daily = daily_frame(rows, Period(week.previous.start, week.end), _KPI_COLUMNS)
-    now, before = _week_figures(daily, week), _week_figures(daily, week.previous)
-    return [
-        Kpi("Average readiness", "", now["readiness"], before["readiness"]),
-        Kpi("Average sleep score", "", now["sleep"], before["sleep"]),
-        Kpi("Average HRV", "ms", now["hrv"], before["hrv"]),
-        Kpi("Workout days", "", now["workouts"], before["workouts"]),
-        Kpi("Total output", "kJ", now["output"], before["output"]),
-        Kpi("Days with data", "", now["days"], before["days"]),
-    ]
 
 
 # -- charts -------------------------------------------------------------------------------------
@@ -284,28 +188,6 @@ def render_html(report: WeeklyReport) -> str:
     )
 
 
-@dataclass(frozen=True)
-class WrittenReport:
-    week: Week
-    local_path: Path
-    lake_key: str | None
-
-
-def write_report(html: str, week: Week, out_dir: Path, lake: Lake | None) -> WrittenReport:
-    """Write `<out_dir>/<week>.html`, and `<lake>/reports/weekly/<week>.html` unless `lake` is
-    None; both replace an earlier report for the same week."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    local = out_dir / f"{week.label}.html"
-    partial = local.with_suffix(".partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(local)
-    key = None
-    if lake is not None:
-        key = f"{LAKE_PREFIX}/{week.label}.html"
-        lake.put_file(local, key)
-    return WrittenReport(week, local, key)
-
-
 def generate_weekly_report(
     queries: Any,
     person_id: str,
@@ -328,17 +210,3 @@ def generate_weekly_report(
         report = build_report(rows, person_id, week, render_png, narrator=narrator,
                               why_not=why_not)
     return write_report(render_html(report), week, out_dir, lake), report
-
-
-def list_lake_reports(lake: Lake) -> list[str]:
-    """The week labels of the reports stored in the lake, newest first."""
-    keys = lake.list_keys(LAKE_PREFIX)
-    return sorted((Path(k).stem for k in keys if k.endswith(".html")), reverse=True)
-
-
-def read_lake_report(lake: Lake, label: str) -> str:
-    if not WEEK_LABEL.fullmatch(label):
-        raise ReportError(f"{label!r} is not a week like 2025-W13")
-    key = f"{LAKE_PREFIX}/{label}.html"
-    with lake.open(key) as stream:
-        return stream.read().decode("utf-8")

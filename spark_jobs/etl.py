@@ -25,14 +25,14 @@ from biolake.delta_tables import list_tables, row_count
 from biolake.lake import GOLD, OPS, SILVER, Lake
 from biolake.sources import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_API, PELOTON_CSV
 from spark_jobs import delta_io
+from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records, pending_objects
+from spark_jobs.gold.daily import KEYS, daily_readiness_performance
 from spark_jobs.silver.apple_health import (
     APPLE_TABLES,
     APPLE_WORKOUTS_DATASET,
     normalize_apple_health,
     normalize_apple_workouts,
 )
-from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records, pending_objects
-from spark_jobs.gold.daily import KEYS, daily_readiness_performance
 from spark_jobs.silver.oura import OURA_TABLES, normalize_oura
 from spark_jobs.silver.peloton_api import normalize_peloton_api
 from spark_jobs.silver.peloton_csv import normalize_peloton_csv
@@ -160,6 +160,21 @@ def _reset(lake: Lake) -> None:
 
 
 def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport:
+    """Build silver and gold from the bronze objects the ingestion log lists and the ETL has
+    not processed yet (all of them with `full`), then mark them processed.
+
+    Args:
+        spark: a Delta-enabled session (`spark_jobs.session.build_spark_session`).
+        lake: the lake to read bronze from and write silver, gold and _ops to.
+        full: drop silver, gold and the processed marks first and rebuild from all of bronze.
+
+    Returns:
+        What was read, quarantined and rebuilt, each table's row count and the step timings.
+
+    Raises:
+        pyspark.errors.PySparkException, py4j.protocol.Py4JJavaError: Spark or Delta failed; the
+            processed marks are written last, so a rerun redoes the interrupted work.
+    """
     report = EtlReport()
     with report.timed("find_objects"):
         log = delta_io.read_table(spark, lake.spark_table_uri(OPS, INGESTION_LOG))

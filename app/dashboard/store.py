@@ -155,12 +155,12 @@ class DashboardStore(param.Parameterized):
 
     # -- reports -------------------------------------------------------------------------------
     def reports(self) -> list[str]:
-        from reports.weekly import list_lake_reports
+        from reports.archive import list_lake_reports
 
         return list_lake_reports(self.lake)
 
     def report_html(self, label: str) -> str:
-        from reports.weekly import read_lake_report
+        from reports.archive import read_lake_report
 
         return read_lake_report(self.lake, label)
 

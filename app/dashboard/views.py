@@ -17,8 +17,8 @@ import param
 import plotly.graph_objects as go
 from panel.viewable import Viewer
 
-from app.insights import plotly_theme
 from app.dashboard.store import AskOutcome, DashboardStore
+from app.insights import plotly_theme
 from app.nl2sql.offline import EXAMPLE_QUESTIONS
 from biolake.errors import BiolakeError
 

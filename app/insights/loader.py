@@ -15,8 +15,8 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from app.serving.engines.base import QueryResult
 from app.insights.base import Period
+from app.serving.engines.base import QueryResult
 from app.serving.sql_guard import DIALECT
 from biolake.errors import QueryError
 

@@ -1,9 +1,9 @@
 """NL-to-SQL: questions in plain English answered from the gold views (`biolake ask`).
 
-One module per concept: `offline` (the deterministic translator, with `dates` and
-`vocabulary`), `claude` (the Anthropic translator), `prompt` and `schema` (what Claude is
-shown), `cache`, `ask` (translate, guard, run, answer), `benchmark` (execution accuracy) and
-`errors`. The guard itself is `app.serving.sql_guard`.
+One module per concept: `offline` (the deterministic translator, a package: `reading`,
+`planning`, `builders`; with `dates` and `vocabulary`), `claude` (the Anthropic translator),
+`prompt` and `schema` (what Claude is shown), `cache`, `ask` (translate, guard, run, answer),
+`benchmark` (execution accuracy) and `errors`. The guard itself is `app.serving.sql_guard`.
 """
 
 from app.nl2sql.ask import Answer, Asker

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.serving.engines.base import QueryResult
 from app.nl2sql.cache import TranslationCache, cache_key
 from app.nl2sql.claude import ClaudeTranslator, make_client
 from app.nl2sql.errors import Nl2SqlError, NotUnderstood, TranslationFailed
@@ -22,6 +21,7 @@ from app.nl2sql.offline import OfflineTranslator
 from app.nl2sql.prompt import load_examples, prompt_fingerprint, system_prompt
 from app.nl2sql.schema import LiveSchema, data_context, load_schema
 from app.nl2sql.translation import Translation, render_answer
+from app.serving.engines.base import QueryResult
 from app.serving.query_service import QueryService
 from app.serving.sql_guard import DIALECT, guard_generated
 from biolake.errors import QueryError, ReadOnlyViolation

@@ -35,6 +35,18 @@ def make_client(settings: BiolakeSettings) -> anthropic.Anthropic:
 
 
 class ClaudeTranslator:
+    """Questions → Trino SQL written by Claude, through a forced call of `answer_with_sql`.
+
+    Args:
+        client: the Anthropic SDK client (`make_client`; tests point its `base_url` at a fake).
+        model: the model name sent with every request.
+        system: the system prompt (`prompt.system_prompt`: rules, schema, examples, today).
+
+    Raises:
+        TranslationFailed: from `translate` and `repair`, when the API fails, the reply holds
+            no call of the tool, or the model says the data cannot answer the question.
+    """
+
     name = "claude"
 
     def __init__(self, client: anthropic.Anthropic, model: str, system: str) -> None:
@@ -44,13 +56,30 @@ class ClaudeTranslator:
         self._conversations: dict[str, list[dict[str, Any]]] = {}
 
     def translate(self, question: str) -> Translation:
+        """One question to a `Translation`, remembered for one `repair` round.
+
+        Args:
+            question: as the person asked it; it is sent to the API as the user message.
+
+        Returns:
+            The model's SQL (not yet guarded), relation, rationale and answer template.
+
+        Raises:
+            TranslationFailed: the API failed, the reply holds no call of the tool, or the
+                model says the data cannot answer the question (or gives no SQL).
+        """
         messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
         translation, call = self._request(messages)
         self._conversations[question] = [*messages, {"role": "assistant", "content": [call]}]
         return translation
 
     def repair(self, question: str, error: str) -> Translation:
-        """One more request: the first answer, and the engine's error as its tool result."""
+        """One more request: the first answer, and the engine's error as its tool result.
+
+        Raises:
+            TranslationFailed: the question was not translated first, or the request fails as
+                in `translate`.
+        """
         history = self._conversations.get(question)
         if history is None:
             raise TranslationFailed("repair asked for a question that was not translated")

@@ -75,6 +75,15 @@ def make_engine(settings: BiolakeSettings, lake: Lake) -> QueryEngine:
 
 
 class QueryService:
+    """Read-only SQL for every caller (CLI, dashboard, insights, NL answers): the guard, then
+    the cache, then the configured engine (built on first use).
+
+    Args:
+        settings: `engine` chooses DuckDB or Trino; `home` holds the result cache.
+        lake: the lake served.
+        use_cache: keep answers per engine, canonical query and table versions.
+    """
+
     def __init__(self, settings: BiolakeSettings, lake: Lake, use_cache: bool = True) -> None:
         self._settings = settings
         self._lake = lake
@@ -90,6 +99,12 @@ class QueryService:
             return self._engine
 
     def query(self, sql: str) -> QueryResult:
+        """Answer one SELECT, from the cache when no table changed since.
+
+        Raises:
+            ReadOnlyViolation: the SQL is not one read-only SELECT over the served relations.
+            QueryError: the engine could not run it.
+        """
         # the guard runs before the cache: a refused query is never answered, cached or not
         canonical = check_read_only(sql, served_relations(self._lake)).sql(dialect=DIALECT)
         if self._cache is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import trino
 
@@ -69,7 +70,22 @@ class _Writer:
             raise QueryError(f"Trino: {exc.message} (while running: {sql[:120]})") from exc
 
 
-def apply_to_trino(lake: Lake, url: str, writer_user: str, catalog: str = "lakehouse") -> ApplyReport:
+def apply_to_trino(lake: Lake, url: str, writer_user: str, catalog: str = "lakehouse",
+                   views_dir: Path | None = None) -> ApplyReport:
+    """Register every Delta table of the lake in `catalog.lake` and create or replace the gold
+    views in `catalog.gold`, as `writer_user` (idempotent).
+
+    Args:
+        lake: the lake whose silver, gold and _ops tables are registered.
+        url: the Trino coordinator, e.g. http://trino:8080.
+        writer_user: the only Trino user allowed to register tables and replace views.
+        catalog: the Delta Lake catalog's name.
+        views_dir: the view SQL files; default: those shipped in the package.
+
+    Raises:
+        QueryError: Trino refused a statement or could not be reached.
+        FileNotFoundError: a view file is missing from `views_dir`, or one is unexpected.
+    """
     writer = _Writer(url, writer_user, catalog)
     report = ApplyReport()
     for schema in (LAKE_SCHEMA, GOLD_SCHEMA):
@@ -111,7 +127,7 @@ def apply_to_trino(lake: Lake, url: str, writer_user: str, catalog: str = "lakeh
             "WHERE catalog_name = ? AND schema_name = ?", (catalog, GOLD_SCHEMA),
         )
     }
-    for view in load_views():
+    for view in (load_views(views_dir) if views_dir else load_views()):
         stamp = f"biolake view sha256:{hashlib.sha256(view.sql.encode()).hexdigest()}"
         if existing.get(view.name) == stamp:
             report.views_unchanged.append(view.name)

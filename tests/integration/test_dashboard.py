@@ -8,13 +8,8 @@ Panel's pending deprecations (widget `name`, `button_type`) are errors here."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -42,9 +37,9 @@ from app.dashboard.views import (
 from app.insights import ANALYZERS, Period, run_all
 from biolake.errors import ConfigError
 from tests.support.cli import DEMO_AS_OF
-from tests.support.lakes import make_lake
+from tests.support.dashboard import free_port, serving, wait_for_health
 from tests.support.http_fakes import JsonHandler, serving_in_thread
-from tests.support.lakes import GOLD_SCHEMA, gold_rows
+from tests.support.lakes import GOLD_SCHEMA, gold_rows, make_lake
 
 pytestmark = pytest.mark.filterwarnings("error::PendingDeprecationWarning")
 
@@ -75,7 +70,7 @@ def store(tmp_path, monkeypatch) -> DashboardStore:
     for name in [k for k in __import__("os").environ if k.startswith("BIOLAKE_")]:
         monkeypatch.delenv(name)
     days = [AS_OF - timedelta(days=89 - i) for i in range(90)]
-    rows = _gold_rows("me", days, seed=5) + _gold_rows("other", days, seed=6)
+    rows = gold_rows("me", days, seed=5) + gold_rows("other", days, seed=6)
     lake_dir = tmp_path / "lake"
     write_deltalake(str(lake_dir / "gold" / "daily_readiness_performance"),
                     pa.Table.from_pylist(rows, schema=GOLD_SCHEMA))
@@ -103,7 +98,7 @@ def test_overview_shows_today_kpis_recommendation_and_a_stale_warning(store):
     state = store.today_state()
     assert str(state["day"]) == "2025-03-31" and state["energy_state"]
     kpis = {k.name: k for k in store.kpis()}
-    rows = pd.DataFrame([r for r in _gold_rows("me", [AS_OF - timedelta(days=89 - i)
+    rows = pd.DataFrame([r for r in gold_rows("me", [AS_OF - timedelta(days=89 - i)
                                                       for i in range(90)], seed=5)])
     last30 = rows[rows.day > AS_OF - timedelta(days=30)]
     before = rows[(rows.day <= AS_OF - timedelta(days=30)) & (rows.day > AS_OF - timedelta(60))]
@@ -177,13 +172,15 @@ def test_insights_tab_has_five_charts_matching_app_insights(store):
 
 
 def test_reports_tab_lists_and_shows_weekly_reports(store):
-    from reports.weekly import Week, build_report, render_html, write_report
+    from reports.archive import write_report
+    from reports.week import Week
+    from reports.weekly import build_report, render_html
     from tests.support.images import fake_png
 
     empty = ReportsView(store=store)
     empty.__panel__()
     assert empty.week is None
-    rows = pd.DataFrame([r for r in _gold_rows("me", [AS_OF - timedelta(days=40 - i)
+    rows = pd.DataFrame([r for r in gold_rows("me", [AS_OF - timedelta(days=40 - i)
                                                       for i in range(41)], seed=1)])
     week = Week.ending(date(2025, 3, 30))
     write_report(render_html(build_report(rows, "me", week, fake_png)), week,

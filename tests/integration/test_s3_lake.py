@@ -123,8 +123,8 @@ def test_trino_serves_the_views_from_the_s3_lake(lakes, tmp_path) -> None:
     import os
 
     from app.serving.engines.trino_engine import TrinoEngine
-    from app.serving.trino_catalog import apply_to_trino
     from app.serving.local_trino import TrinoServer
+    from app.serving.trino_catalog import apply_to_trino
 
     cache = Path(os.environ.get("BIOLAKE_CACHE_DIR", Path.home() / ".cache" / "biolake"))
     server = TrinoServer(lakes["s3_lake"], cache, tmp_path / "trino")

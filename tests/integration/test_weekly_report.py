@@ -22,20 +22,12 @@ import pytest
 from markupsafe import escape
 
 from app.insights import ANALYZERS, Period
-from reports.weekly import (
-    CONTEXT_DAYS,
-    LAKE_PREFIX,
-    ReportError,
-    Week,
-    default_week,
-    list_lake_reports,
-    read_lake_report,
-    weekly_kpis,
-)
+from reports.archive import LAKE_PREFIX, list_lake_reports, read_lake_report
+from reports.week import CONTEXT_DAYS, ReportError, Week, default_week, weekly_kpis
 from tests.support.cli import run_cli
-from tests.support.lakes import make_lake
 from tests.support.http_fakes import MessagesServer, serving_in_thread
-from tests.support.lakes import GOLD_SCHEMA, gold_rows
+from tests.support.images import fake_png
+from tests.support.lakes import GOLD_SCHEMA, gold_rows, make_lake
 
 pytestmark = pytest.mark.browser  # kaleido draws the charts with Chromium
 

@@ -21,9 +21,9 @@ import pytest
 from app.insights import plotly_theme
 from reports.weekly import CHART_SIZE
 from tests.support.cli import DEMO_AS_OF
+from tests.support.dashboard import serving
 from tests.support.paths import REPO
 from tests.support.slow_dashboard import SLOW_S
-from tests.support.dashboard import serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"

@@ -236,8 +236,8 @@ def test_trino_config_comes_from_the_repository() -> None:
 
 
 def test_catalog_is_what_biolake_renders_for_the_same_lake() -> None:
-    from biolake.lake import Lake, LakeConfig
     from app.serving.local_trino import render_catalog
+    from biolake.lake import Lake, LakeConfig
 
     docs = render_case("defaults")
     catalog = by_kind(docs, "ConfigMap")[f"{FULLNAME}-trino-catalog"]["data"]["lakehouse.properties"]
@@ -743,10 +743,15 @@ def test_dockerfiles_follow_the_conventions(dockerfile: str) -> None:
     assert instructions[0] == "ARG BASE_IMAGE=debian:trixie-slim"
     assert all(line.startswith("FROM ${BASE_IMAGE}") for line in instructions if line.startswith("FROM"))
     assert "COPY docker/certs/ /usr/local/share/ca-certificates/biolake/" in instructions
-    copy_all = instructions.index("COPY . .")
-    assert instructions.index("COPY docker/requirements.txt docker/requirements.txt") < copy_all
-    assert any("pip install --no-deps -r docker/requirements.txt" in line
-               for line in instructions[:copy_all])
+    # the source tree goes only into the wheel stage; the runtime stage installs the wheel
+    # after the dependency layer, so a code change does not reinstall the packages
+    stages = text.split("\nFROM ")
+    runtime = stages[-1]
+    assert "COPY . /src" in stages[-2] and "pip wheel --no-deps --wheel-dir /dist /src" in stages[-2]
+    assert "COPY . " not in runtime and "pip install --no-deps -e" not in runtime
+    requirements = runtime.index("pip install --no-deps -r docker/requirements.txt")
+    wheel = runtime.index("COPY --from=wheel /dist/ /tmp/dist/")
+    assert requirements < wheel < runtime.index("pip install --no-deps /tmp/dist/*.whl")
     users = [line for line in instructions if line.startswith("USER ")]
     assert users and users[-1] == "USER 10001:10001"  # numeric: runAsNonRoot can check it
     assert ":latest" not in text

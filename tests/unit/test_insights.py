@@ -29,6 +29,7 @@ from app.insights import (
 )
 from app.insights.base import daily_frame, holm, next_day
 from app.serving.sql_guard import check_read_only
+from tests.support.lakes import GOLD_SCHEMA, gold_rows
 
 END = date(2025, 3, 31)
 ALPHA = 0.05

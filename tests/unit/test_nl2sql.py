@@ -19,12 +19,12 @@ import anthropic
 import numpy as np
 import pytest
 
-from app.serving.engines.base import QueryResult
 from app.nl2sql.ask import Asker
 from app.nl2sql.benchmark import evaluate, load_benchmark, same_result
 from app.nl2sql.dates import find_dates
 from app.nl2sql.errors import NotUnderstood
 from app.nl2sql.offline import OfflineTranslator
+from app.serving.engines.base import QueryResult
 from app.serving.query_service import QueryService
 from app.serving.sql_guard import guard_generated
 from biolake.errors import ReadOnlyViolation
@@ -582,3 +582,21 @@ def test_no_row_values_reach_the_model_by_default(settings, lake_env: dict, clau
     Asker(sharing, lake_env["lake"], lake_env["service"], client=client).ask("List my HRV values")
     assert [v for v in secret if v in server.requests[-1]["raw"]]
     assert math.isfinite(answer.elapsed_ms)
+
+
+def test_every_family_the_planner_chooses_has_a_builder_and_every_builder_is_reachable():
+    """The registry is a plain dict: a family planned without a builder would only fail when a
+    person asks that question, so the planner's literal family names are checked here."""
+    import ast
+    import inspect
+
+    from app.nl2sql.offline import BUILDERS, planning
+
+    tree = ast.parse(inspect.getsource(planning))
+    chosen = {
+        node.args[0].value for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("plan", "Plan")
+        and node.args and isinstance(node.args[0], ast.Constant)
+    }
+    assert len(chosen) >= 10
+    assert chosen == set(BUILDERS), (chosen ^ set(BUILDERS))

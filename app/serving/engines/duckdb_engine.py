@@ -28,6 +28,13 @@ def to_duckdb(trino_sql: str) -> str:
 
 
 class DuckDBEngine:
+    """The embedded engine: the lake's Delta tables in an in-memory DuckDB, the nine gold views
+    transpiled from their Trino SQL.
+
+    Args:
+        lake: the lake whose silver, gold and _ops tables are read (delta-rs into Arrow).
+    """
+
     name = "duckdb"
 
     def __init__(self, lake: Lake) -> None:
@@ -76,6 +83,12 @@ class DuckDBEngine:
         return [(str(s), str(t), str(c), str(d)) for s, t, c, d in rows]
 
     def query(self, sql: str) -> QueryResult:
+        """Run one read-only SELECT (Trino SQL) and return every row.
+
+        Raises:
+            ReadOnlyViolation: the SQL is not one SELECT over the served relations.
+            QueryError: DuckDB could not run it.
+        """
         parsed = check_read_only(sql, self.relations())
         executed = parsed.sql(dialect="duckdb")
         with self._lock:

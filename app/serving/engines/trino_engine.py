@@ -26,6 +26,14 @@ def connect(url: str, user: str, catalog: str, schema: str | None = None) -> tri
 
 
 class TrinoEngine:
+    """Trino as the serving engine: queries as the read-only analyst user.
+
+    Args:
+        url: the coordinator, e.g. http://trino:8080.
+        user: the Trino user (the analyst; Trino's rules.json refuses it anything but reading).
+        catalog: the Delta Lake catalog holding `lake.*` and `gold.*`.
+    """
+
     name = "trino"
 
     def __init__(self, url: str, user: str = "analyst", catalog: str = "lakehouse") -> None:
@@ -67,6 +75,12 @@ class TrinoEngine:
         return [(str(s), str(t), str(c), str(d)) for s, t, c, d in rows]
 
     def query(self, sql: str) -> QueryResult:
+        """Run one read-only SELECT and return every row.
+
+        Raises:
+            ReadOnlyViolation: the SQL is not one SELECT over the served relations.
+            QueryError: Trino refused or failed the query, or could not be reached.
+        """
         parsed = check_read_only(sql, self.relations())
         executed = parsed.sql(dialect=DIALECT)
         columns, rows = self._fetch(executed)
