@@ -1,6 +1,6 @@
 """A large Apple Health `export.xml` written as a stream (never held in memory), for the import
-benchmark: a Watch + iPhone person's years of records in Apple's layout (DATA-FORMATS 3; the real
-sample in shared/fixtures/real/apple_health): the HealthKit DTD, then the records grouped by
+benchmark: a Watch + iPhone person's years of records in Apple's layout (docs/DATA-FORMATS.md 4; the real
+sample in tests/fixtures/real/apple_health): the HealthKit DTD, then the records grouped by
 type, each type in date order, then workouts and activity summaries.
 
 Per day, close to what a real Watch wearer's export holds: heart rate every ~5 minutes awake and

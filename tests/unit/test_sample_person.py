@@ -1,7 +1,7 @@
 """The sample person: byte-determinism, the real file formats, and the physiology it promises.
 
 Everything is checked from the written files with json/csv/pandas/ElementTree only, against the
-real samples and the Oura OpenAPI spec in shared/, so a format drift or a lost effect fails here.
+real samples and the Oura OpenAPI spec in tests/fixtures/, so a format drift or a lost effect fails here.
 """
 
 from __future__ import annotations
