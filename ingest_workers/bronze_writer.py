@@ -71,6 +71,29 @@ def ingest_local_file(
     original_name: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> IngestOutcome:
+    """Store one local file in bronze, content-addressed, and log it once; the one way raw
+    bytes enter the lake.
+
+    Args:
+        lake: where bronze and the ingestion log are.
+        log: the lake's ingestion log.
+        path: the local file, stored byte for byte.
+        source, dataset: the bronze folders (`biolake.sources`), e.g. `oura_api`, `sleep`.
+        person_id: whose data it is.
+        extractor: reads the file, to count its records and to reject a file that cannot be
+            read at all (`InputFormatError`).
+        extension: the key's ending, `bronze/<source>/<dataset>/<person>/<sha256>.<extension>`.
+        original_name: the name to log (default: the file's own name).
+        clock: the time the log records.
+
+    Returns the outcome: `ingested`; `already_ingested` (the same bytes were ingested before:
+    nothing is written); or `rejected` (the extractor refused the file: it is kept in bronze
+    and logged with the reason in `error`, so raw input is never lost).
+
+    Raises:
+        OSError: the file cannot be read, or the lake's storage (local disk, S3) refused a
+            write; errors of the ingestion log's Delta table (delta-rs) pass through too.
+    """
     name = original_name or path.name
     started = clock()
     checksum = sha256_of(path)

@@ -7,7 +7,6 @@ from biolake.sources import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_API, PE
 from ingest_workers.records import Extractor
 
 
-
 def extractor_for(source: str, dataset: str) -> Extractor:
     # imported here so a Spark task only loads the parser it needs
     if source == OURA_API:

@@ -1,4 +1,9 @@
-"""The `biolake ingest ...` commands that read files: each stores raw files in bronze and logs them."""
+"""The `biolake ingest ...` commands that read files: each stores raw files in bronze and logs them.
+
+One place for the CLI to import them from. Peloton's CSV lives in its own package
+(`peloton.inbox`, which the `--inbox` command also uses) and is re-exported here; the source
+packages never import this module, so they stay independent of each other.
+"""
 
 from __future__ import annotations
 
@@ -9,58 +14,95 @@ from pathlib import Path
 
 from biolake.errors import InputFormatError
 from biolake.lake import Lake
+from biolake.sources import APPLE_HEALTH, APPLE_HEALTH_DATASET, OURA_API, OURA_EXPORT
 from ingest_workers.apple_health import export_xml as apple_health
+from ingest_workers.bronze_writer import IngestOutcome, ingest_local_file
+from ingest_workers.ingestion_log import IngestionLog
 from ingest_workers.oura import api_files as oura_api_files
 from ingest_workers.oura import export as oura_export
-from ingest_workers.bronze_writer import IngestOutcome, ingest_local_file
-from biolake.sources import APPLE_HEALTH, APPLE_HEALTH_DATASET, OURA_API, OURA_EXPORT, PELOTON_CSV
-from ingest_workers.extractors import extractor_for
-from ingest_workers.ingestion_log import IngestionLog
+from ingest_workers.peloton.inbox import ingest_peloton_csv
+
+__all__ = [
+    "ingest_apple_health",
+    "ingest_oura_export",
+    "ingest_oura_saved_responses",
+    "ingest_peloton_csv",
+]
 
 
 def ingest_oura_saved_responses(lake: Lake, directory: Path, person_id: str) -> list[IngestOutcome]:
+    """Store every saved Oura API v2 list response of a folder in bronze (source `oura_api`).
+
+    Args:
+        lake: where bronze and the ingestion log are.
+        directory: a folder of `<endpoint>[_*].json` files (other files are left alone).
+        person_id: whose data it is.
+
+    Returns one outcome per file (`ingested`, `already_ingested` or `rejected`).
+
+    Raises:
+        UnknownInputError: not a folder, no JSON files, or a file name with an unknown endpoint
+            prefix (checked before any file is stored).
+    """
     files = oura_api_files.saved_response_files(directory)  # unknown prefixes fail before any write
     log = IngestionLog(lake)
     return [
         ingest_local_file(
             lake, log, path=path, source=OURA_API, dataset=endpoint, person_id=person_id,
-            extractor=extractor_for(OURA_API, endpoint), extension="json",
+            extractor=oura_api_files.extract_oura_page, extension="json",
         )
         for path, endpoint in files
     ]
 
 
 def ingest_oura_export(lake: Lake, path: Path, person_id: str) -> list[IngestOutcome]:
+    """Store the CSVs of an Oura membership export in bronze (source `oura_export`).
+
+    Args:
+        lake: where bronze and the ingestion log are.
+        path: the export's zip, or the folder it was unpacked to.
+        person_id: whose data it is.
+
+    Returns one outcome per CSV this project reads (privacy files and unknown CSVs are
+    skipped unread).
+
+    Raises:
+        UnknownInputError: neither a folder nor a zip archive.
+        InputFormatError: a broken zip archive.
+    """
     log = IngestionLog(lake)
     with oura_export.export_files(path) as files:
         return [
             ingest_local_file(
                 lake, log, path=local, source=OURA_EXPORT, dataset=endpoint, person_id=person_id,
-                extractor=extractor_for(OURA_EXPORT, endpoint), extension="csv",
+                extractor=oura_export.extract_oura_export_csv, extension="csv",
                 original_name=name,
             )
             for name, endpoint, local in files
         ]
 
 
-def ingest_peloton_csv(lake: Lake, path: Path, person_id: str) -> list[IngestOutcome]:
-    return [
-        ingest_local_file(
-            lake, IngestionLog(lake), path=path, source=PELOTON_CSV, dataset="workouts",
-            person_id=person_id, extractor=extractor_for(PELOTON_CSV, "workouts"), extension="csv",
-        )
-    ]
-
-
 def ingest_apple_health(lake: Lake, path: Path, person_id: str) -> list[IngestOutcome]:
-    """export.zip or export.xml; only export.xml is stored (routes, ECGs and CDA are not read)."""
+    """Store an Apple Health export in bronze (source `apple_health`); only export.xml is
+    stored (routes, ECGs and CDA are not read).
+
+    Args:
+        lake: where bronze and the ingestion log are.
+        path: export.zip, or export.xml.
+        person_id: whose data it is.
+
+    Returns one outcome, for export.xml (`rejected` when it is not a readable, safe export).
+
+    Raises:
+        InputFormatError: a zip without export.xml, or with a broken export.xml member.
+    """
 
     def ingest(local: Path, name: str) -> list[IngestOutcome]:
         return [
             ingest_local_file(
                 lake, IngestionLog(lake), path=local, source=APPLE_HEALTH,
                 dataset=APPLE_HEALTH_DATASET, person_id=person_id,
-                extractor=extractor_for(APPLE_HEALTH, APPLE_HEALTH_DATASET), extension="xml",
+                extractor=apple_health.extract_apple_health, extension="xml",
                 original_name=name,
             )
         ]

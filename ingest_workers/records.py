@@ -5,13 +5,19 @@ A record-level problem (a CSV row with the wrong number of fields, a non-object 
 page) becomes an `ExtractedRecord` with `error` set, which the ETL sends to quarantine; a
 file-level problem (truncated JSON, unsafe XML) raises `InputFormatError` and the whole object
 is rejected.
+
+The JSON extractors (Oura's saved pages, Peloton's API documents) share `read_json` and
+`list_records`, so a broken file or item reads the same whichever source it came from.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
+
+from biolake.errors import InputFormatError
 
 
 @dataclass(frozen=True)
@@ -35,3 +41,30 @@ class Extractor(Protocol):
     """Turns one raw file into records. `object_name` is used in error messages only."""
 
     def __call__(self, stream: BinaryIO, object_name: str) -> Iterator[ExtractedRecord]: ...
+
+
+def read_json(stream: BinaryIO, object_name: str) -> Any:
+    """The JSON document a whole file holds (UTF-8, a byte-order mark allowed). Raises
+    InputFormatError, with the position, for a file that is not UTF-8 or not JSON."""
+    raw = stream.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(object_name, f"byte {exc.start}", "not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise InputFormatError(
+            object_name, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from exc
+    except RecursionError as exc:  # e.g. "[[[[...": reject the file rather than crash the batch
+        raise InputFormatError(object_name, None, "invalid JSON: nested too deeply") from exc
+
+
+def list_records(items: list[Any], field: str = "data") -> Iterator[ExtractedRecord]:
+    """One record per item of the list `field` (positions `data[0]`, `data[1]`, ...); an item
+    that is not an object becomes a record with `error` set."""
+    for index, item in enumerate(items):
+        position = f"{field}[{index}]"
+        if isinstance(item, dict):
+            yield ExtractedRecord(position, payload=item)
+        else:
+            yield ExtractedRecord(position, error=f"item is a {type(item).__name__}, not an object")

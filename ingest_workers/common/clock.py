@@ -1,4 +1,4 @@
-"""Time as a dependency: the live Oura client and the simulator read the time and sleep only
+"""Time as a dependency: the live API clients and the simulators read the time and sleep only
 through a `Clock`, so tests run hours of retries, rate-limit windows and token lifetimes in
 milliseconds by sharing one `FakeClock` between both sides.
 """

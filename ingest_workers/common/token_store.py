@@ -1,11 +1,11 @@
-"""Where the Oura OAuth tokens live between runs: a local file, or a Kubernetes Secret.
+"""Where a live source's OAuth tokens live between runs: a local file, or a Kubernetes Secret.
 
-Oura's refresh tokens are single use and rotate, so a refreshed pair must be stored before the
-new access token is used, and two runs must never both keep a pair derived from the same refresh
-token. Both stores therefore offer the same optimistic-concurrency interface: `load()` returns
-the tokens with a version, and `save(tokens, expected_version)` writes only if the stored
-version is still that one, raising `TokenStoreConflict` otherwise (the caller re-reads and uses
-what the other run stored).
+Refresh tokens may be single use and rotate (Oura's are; Peloton's Auth0 may rotate them), so a
+refreshed pair must be stored before the new access token is used, and two runs must never both
+keep a pair derived from the same refresh token. Both stores therefore offer the same
+optimistic-concurrency interface: `load()` returns the tokens with a version, and
+`save(tokens, expected_version)` writes only if the stored version is still that one, raising
+`TokenStoreConflict` otherwise (the caller re-reads and uses what the other run stored).
 
     file        version = SHA-256 of the file; mode 0600 in a 0700 folder; written to a temporary
                 file in the same folder and renamed over the old one (atomic on POSIX); an
@@ -28,9 +28,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
-from ingest_workers.oura.errors import TokenStoreConflict, TokenStoreError
+from ingest_workers.common.errors import TokenStoreConflict, TokenStoreError
 
 # A refresh is due this many seconds before `expires_at`, so a token does not lapse mid-request.
 EXPIRY_SKEW_S = 120.0
@@ -38,7 +38,9 @@ _FIELDS = ("access_token", "refresh_token", "expires_at", "scope", "token_type")
 
 
 @dataclass(frozen=True)
-class OuraTokens:
+class TokenPair:
+    """One access token and the refresh token that renews it, as a token endpoint answered."""
+
     access_token: str
     refresh_token: str
     expires_at: float | None  # Unix seconds; None when the token endpoint gave no `expires_in`
@@ -46,7 +48,7 @@ class OuraTokens:
     token_type: str = "bearer"
 
     def __repr__(self) -> str:  # tokens are secrets: never in logs or tracebacks
-        return f"OuraTokens(expires_at={self.expires_at!r}, scope={self.scope!r}, ...)"
+        return f"TokenPair(expires_at={self.expires_at!r}, scope={self.scope!r}, ...)"
 
     __str__ = __repr__
 
@@ -65,7 +67,7 @@ class OuraTokens:
         }
 
     @classmethod
-    def from_strings(cls, values: dict[str, str], where: str) -> OuraTokens:
+    def from_strings(cls, values: dict[str, str], where: str) -> TokenPair:
         for name in ("access_token", "refresh_token"):
             if not values.get(name):
                 raise TokenStoreError(f"{where}: field '{name}' is missing or empty")
@@ -85,7 +87,7 @@ class StoredTokens:
     """What a store holds: `tokens` None means not connected yet; `version` None means the file
     or Secret does not exist (the next save creates it)."""
 
-    tokens: OuraTokens | None
+    tokens: TokenPair | None
     version: str | None
 
 
@@ -94,7 +96,7 @@ class TokenStore(Protocol):
 
     def load(self) -> StoredTokens: ...
 
-    def save(self, tokens: OuraTokens, expected_version: str | None) -> str:
+    def save(self, tokens: TokenPair, expected_version: str | None) -> str:
         """Store `tokens` if the stored version is still `expected_version`; returns the new
         version. Raises TokenStoreConflict when another writer got there first."""
         ...
@@ -159,9 +161,9 @@ class FileTokenStore:
         if not isinstance(values, dict):
             raise TokenStoreError(f"{self.description}: not a JSON object")
         strings = {k: "" if values.get(k) is None else str(values[k]) for k in _FIELDS}
-        return StoredTokens(OuraTokens.from_strings(strings, self.description), version)
+        return StoredTokens(TokenPair.from_strings(strings, self.description), version)
 
-    def save(self, tokens: OuraTokens, expected_version: str | None) -> str:
+    def save(self, tokens: TokenPair, expected_version: str | None) -> str:
         data = json.dumps(
             {
                 "access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
@@ -202,17 +204,18 @@ class FileTokenStore:
 
 # -- Kubernetes Secret ----------------------------------------------------------------------------
 class KubernetesSecretTokenStore:
-    """Tokens as keys of one Secret, through the `kubernetes` client's CoreV1Api."""
+    """Tokens as keys of one Secret, through the `kubernetes` client's CoreV1Api. `component`
+    is the Secret's `app.kubernetes.io/component` label, as the Helm chart sets it
+    (`<source>-tokens`), so a save keeps the chart's labels."""
 
-    LABELS: ClassVar[dict[str, str]] = {
-        "app.kubernetes.io/name": "biolake", "app.kubernetes.io/component": "oura-tokens",
-    }
-
-    def __init__(self, api: Any, namespace: str, name: str) -> None:
+    def __init__(self, api: Any, namespace: str, name: str, *, component: str) -> None:
         self._api = api  # kubernetes.client.CoreV1Api
         self.namespace = namespace
         self.name = name
         self.description = f"Kubernetes Secret {namespace}/{name}"
+        self.labels = {
+            "app.kubernetes.io/name": "biolake", "app.kubernetes.io/component": component,
+        }
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()  # pods share no lock: resourceVersion decides
@@ -240,12 +243,12 @@ class KubernetesSecretTokenStore:
         except (ValueError, UnicodeDecodeError) as exc:
             raise TokenStoreError(f"{self.description}: a token key is not base64 text") from exc
         tokens = (
-            OuraTokens.from_strings(values, self.description)
+            TokenPair.from_strings(values, self.description)
             if values.get("refresh_token") else None  # a Secret created empty, e.g. by Helm
         )
         return StoredTokens(tokens, secret.metadata.resource_version)
 
-    def save(self, tokens: OuraTokens, expected_version: str | None) -> str:
+    def save(self, tokens: TokenPair, expected_version: str | None) -> str:
         from kubernetes import client
         from kubernetes.client.exceptions import ApiException
 
@@ -261,7 +264,7 @@ class KubernetesSecretTokenStore:
             api_version="v1", kind="Secret", type="Opaque",
             metadata=client.V1ObjectMeta(
                 name=self.name, namespace=self.namespace,
-                labels={**((meta.labels if meta else None) or {}), **self.LABELS},
+                labels={**((meta.labels if meta else None) or {}), **self.labels},
                 annotations=meta.annotations if meta else None,
                 resource_version=expected_version,
             ),
@@ -314,9 +317,14 @@ def pod_namespace() -> str:
         return "default"
 
 
-def token_store_from_settings(settings: Any) -> TokenStore:
-    """The store `settings.oura_token_store` names (a `biolake.settings.BiolakeSettings`)."""
-    if settings.oura_token_store == "kubernetes":
-        namespace = settings.oura_k8s_namespace or pod_namespace()
-        return KubernetesSecretTokenStore(kubernetes_core_api(), namespace, settings.oura_k8s_secret)
-    return FileTokenStore(settings.effective_oura_token_file)
+def token_store(
+    kind: str, *, file: Path, k8s_namespace: str | None, k8s_secret: str, component: str
+) -> TokenStore:
+    """The store a source's settings name: `kind` "kubernetes" is the Secret `k8s_secret` in
+    `k8s_namespace` (default: the pod's), anything else the file."""
+    if kind == "kubernetes":
+        namespace = k8s_namespace or pod_namespace()
+        return KubernetesSecretTokenStore(
+            kubernetes_core_api(), namespace, k8s_secret, component=component
+        )
+    return FileTokenStore(file)

@@ -18,9 +18,10 @@ from pydantic import SecretStr
 
 from biolake.lake import Lake
 from biolake.settings import BiolakeSettings
-from ingest_workers.oura.authorization import authorize
+from ingest_workers.common.runtime import Runtime
 from ingest_workers.demo.oura_simulator import OuraSimulator, load_saved_pages
-from ingest_workers.oura.sync import OuraRuntime, SyncReport, connect, sync_oura
+from ingest_workers.oura.authorization import authorize
+from ingest_workers.oura.sync import SyncReport, connect, sync_oura
 
 # Never listened on: the demo plays the browser itself and hands the redirect over as a paste.
 DEMO_REDIRECT_URI = "http://127.0.0.1/biolake-demo-callback"
@@ -39,10 +40,10 @@ def demo_settings(settings: BiolakeSettings, simulator: OuraSimulator) -> Biolak
 
 
 def sync_sample_person(
-    settings: BiolakeSettings, lake: Lake, oura_dir: Path, runtime: OuraRuntime | None = None
+    settings: BiolakeSettings, lake: Lake, oura_dir: Path, runtime: Runtime | None = None
 ) -> SyncReport:
     """Serve `oura_dir` (the sample person's saved pages) and sync all of it through the client."""
-    runtime = runtime or OuraRuntime()
+    runtime = runtime or Runtime()
     if runtime.transport is None:  # the simulator is on loopback: no proxy from the environment
         runtime = replace(runtime, transport=httpx.HTTPTransport())
     documents = load_saved_pages(oura_dir)

@@ -24,7 +24,8 @@ granted), injected 5xx or dropped connections every n-th request or for the next
 Heart-rate rows are served as the real API was observed to serve them, without
 `timestamp_unix` (spec 1.35 requires it); `heartrate_timestamp_unix=True` adds it.
 
-Time comes from an injected `Clock`: tests share one `FakeClock` with the client, so token
+The server, its lifecycle, the token endpoint's plumbing and the clock are the simulators'
+shared scaffolding (`api_simulator`): tests share one `FakeClock` with the client, so token
 lifetimes and rate-limit windows pass when the client sleeps, not in real time.
 """
 
@@ -34,15 +35,20 @@ import base64
 import json
 import math
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from ingest_workers.common.clock import Clock, SystemClock
+from ingest_workers.common.clock import Clock
+from ingest_workers.demo.api_simulator import (
+    ApiSimulator,
+    DropConnection,
+    Reply,
+    Request,
+    bearer_token,
+)
 from ingest_workers.oura.api_client import (
     ENDPOINT_SCOPES,
     HEARTRATE_MAX_DAYS,
@@ -82,18 +88,6 @@ class _Fault:
     every: int = 0
     remaining: int = 0
     seen: int = 0
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request the simulator answered (for tests to assert what the client sent)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    status: int  # 0: the connection was dropped without an answer
-    at: float
-    retry_after: str | None = None
 
 
 def document_key(endpoint: str, doc: dict) -> tuple:
@@ -146,19 +140,15 @@ def _validation_error(loc: list[str], msg: str, value: Any) -> dict:
     return {"detail": [{"type": "value_error", "loc": loc, "msg": msg, "input": value}]}
 
 
-class _Reply(Exception):
-    """Raised inside a handler to answer at once."""
-
-    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None):
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-class OuraSimulator:
+class OuraSimulator(ApiSimulator):
     """The server and its state. Controls for tests and the demo: `grant()` and `issue_code()`
     (tokens and codes without the browser step), `expire_access_tokens()`,
     `revoke_refresh_tokens()`, `fail_every()`/`fail_next()`, the `rate_limit` attributes.
     What happened: `requests` (every data request with its status), `token_requests`, and
     `served` (each endpoint's documents served in 200 pages, by identity)."""
+
+    thread_name = "oura-simulator"
+    _faults: list[_Fault]
 
     def __init__(
         self,
@@ -179,10 +169,10 @@ class OuraSimulator:
         unknown = set(documents) - set(ENDPOINT_SCOPES)
         if unknown:
             raise ValueError(f"unknown Oura endpoints: {sorted(unknown)}")
+        super().__init__(clock)
         self.documents = {e: list(documents.get(e, [])) for e in ENDPOINT_SCOPES}
         self.client_id = client_id
         self.client_secret = client_secret
-        self.clock = clock or SystemClock()
         self.page_size = page_size
         self.heartrate_page_size = heartrate_page_size
         self.access_token_ttl_s = access_token_ttl_s
@@ -193,56 +183,15 @@ class OuraSimulator:
         # seconds (Auth0's "reuse interval"); Oura documents nothing, so it is off by default.
         self.refresh_reuse_interval_s = refresh_reuse_interval_s
         self.consented_scopes = consented_scopes
-        self.requests: list[RequestRecord] = []
-        self.token_requests: list[tuple[str, int]] = []  # (grant_type, status)
         self.served: dict[str, dict[tuple, dict]] = {e: {} for e in ENDPOINT_SCOPES}
         self._access: dict[str, _AccessGrant] = {}
         self._refresh: dict[str, _RefreshGrant] = {}
         self._codes: dict[str, _Code] = {}
         self._rate: dict[str, tuple[float, int]] = {}
-        self._faults: list[_Fault] = []
-        self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_saved_pages(cls, oura_dir: Path, **options: Any) -> OuraSimulator:
         return cls(load_saved_pages(oura_dir), **options)
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> OuraSimulator:
-        simulator = self
-
-        class Handler(_Handler):
-            sim = simulator
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="oura-simulator", daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> OuraSimulator:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulator is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- controls for tests and the demo ----------------------------------------------------------
     def grant(self, scopes: frozenset[str] | None = None) -> dict:
@@ -281,16 +230,6 @@ class OuraSimulator:
         with self._lock:
             self._faults.append(_Fault(status, endpoint, remaining=count))
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def status_counts(self) -> dict[int, int]:
-        counts: dict[int, int] = {}
-        for r in self.requests:
-            counts[r.status] = counts.get(r.status, 0) + 1
-        return counts
-
     # -- tokens ---------------------------------------------------------------------------------
     def _issue(self, scopes: frozenset[str]) -> dict:
         access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -301,53 +240,87 @@ class OuraSimulator:
             "expires_in": self.access_token_ttl_s, "scope": " ".join(sorted(scopes)),
         }
 
-    def _token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict:
-        client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
+    def token(self, form: dict[str, Any], request: Request) -> dict:
+        header = request.authorization or ""
+        if header.lower().startswith("basic "):  # client credentials may come as Basic auth
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            client_id, client_secret = user, password
+        else:
+            client_id, client_secret = form.get("client_id"), form.get("client_secret")
         if client_id != self.client_id or client_secret != self.client_secret:
-            raise _Reply(401, {"error": "invalid_client", "error_description": "unknown client"})
+            raise Reply(401, {"error": "invalid_client", "error_description": "unknown client"})
         grant_type = form.get("grant_type")
         now = self.clock.now()
         if grant_type == "authorization_code":
             code = self._codes.pop(form.get("code", ""), None)  # single use: gone either way
             if code is None or code.expires_at < now:
-                raise _Reply(400, {"error": "invalid_grant",
-                                   "error_description": "authorization code unknown, used or expired"})
+                raise Reply(400, {"error": "invalid_grant",
+                                  "error_description": "authorization code unknown, used or expired"})
             if form.get("redirect_uri") != code.redirect_uri:
-                raise _Reply(400, {"error": "invalid_grant",
-                                   "error_description": "redirect_uri differs from the authorize request"})
+                raise Reply(400, {"error": "invalid_grant",
+                                  "error_description": "redirect_uri differs from the authorize request"})
             return self._issue(code.scopes)
         if grant_type == "refresh_token":
             token = form.get("refresh_token")
             if not token:
-                raise _Reply(400, {"error": "invalid_request",
-                                   "error_description": "refresh_token is missing"})
+                raise Reply(400, {"error": "invalid_request",
+                                  "error_description": "refresh_token is missing"})
             grant = self._refresh.get(token)
             if grant is None or grant.revoked:
-                raise _Reply(400, {"error": "invalid_grant",
-                                   "error_description": "refresh token unknown or revoked"})
+                raise Reply(400, {"error": "invalid_grant",
+                                  "error_description": "refresh token unknown or revoked"})
             if grant.used_at is not None:
                 reuse = self.refresh_reuse_interval_s
                 if grant.replacement and reuse > 0 and now - grant.used_at <= reuse:
                     return grant.replacement
-                raise _Reply(400, {"error": "invalid_grant",
-                                   "error_description": "refresh token already used"})
+                raise Reply(400, {"error": "invalid_grant",
+                                  "error_description": "refresh token already used"})
             grant.used_at = now
             grant.replacement = self._issue(grant.scopes)
             return grant.replacement
-        raise _Reply(400, {"error": "unsupported_grant_type",
-                           "error_description": f"grant_type {grant_type!r}"})
+        raise Reply(400, {"error": "unsupported_grant_type",
+                          "error_description": f"grant_type {grant_type!r}"})
 
     def _authorize(self, query: dict[str, str]) -> str:
         if query.get("client_id") != self.client_id or query.get("response_type") != "code":
-            raise _Reply(400, {"detail": "unknown client_id or response_type is not 'code'"})
+            raise Reply(400, {"detail": "unknown client_id or response_type is not 'code'"})
         redirect_uri = query.get("redirect_uri", "")
         if not redirect_uri:
-            raise _Reply(400, {"detail": "redirect_uri is missing"})
+            raise Reply(400, {"detail": "redirect_uri is missing"})
         requested = frozenset(query.get("scope", "").split()) & ALL_SCOPES
         scopes = requested if self.consented_scopes is None else requested & self.consented_scopes
         code = self.issue_code(redirect_uri, scopes)
         separator = "&" if urlsplit(redirect_uri).query else "?"
         return redirect_uri + separator + urlencode({"code": code, "state": query.get("state", "")})
+
+    # -- GET ------------------------------------------------------------------------------------
+    def get(self, request: Request) -> Reply:
+        path, query = request.path, request.query
+        try:
+            if path == "/oauth/authorize":  # not recorded: `requests` are the data requests
+                return Reply(302, None, {"Location": self._authorize(query)})
+            if not path.startswith(DATA_PREFIX):
+                raise Reply(404, {"detail": "Not Found"})
+            endpoint = path[len(DATA_PREFIX):]
+            fault = self._fault(endpoint)
+            if fault == 0:
+                self._record(request, 0)
+                raise DropConnection
+            if fault is not None:
+                raise Reply(fault, {"detail": "Internal Server Error"})
+            token, grant = self._authenticate(request.authorization)
+            self._rate_limit(token)
+            if endpoint not in ENDPOINT_SCOPES:
+                raise Reply(404, {"detail": "Not Found"})
+            scope = ENDPOINT_SCOPES[endpoint]
+            if scope not in grant.scopes:
+                raise Reply(403, {"detail": f"Forbidden: the token lacks scope '{scope}'"})
+            body = self._list(endpoint, query)
+        except Reply as reply:
+            self._record(request, reply.status, retry_after=reply.headers.get("Retry-After"))
+            return reply
+        self._record(request, 200)
+        return Reply(200, body)
 
     # -- data routes ----------------------------------------------------------------------------
     def _fault(self, endpoint: str) -> int | None:
@@ -363,12 +336,12 @@ class OuraSimulator:
         return None
 
     def _authenticate(self, header: str | None) -> tuple[str, _AccessGrant]:
-        token = header[7:].strip() if header and header.lower().startswith("bearer ") else ""
+        token = bearer_token(header)
         grant = self._access.get(token)
         if grant is None:
-            raise _Reply(401, {"detail": "Unauthorized: access token missing, malformed or revoked"})
+            raise Reply(401, {"detail": "Unauthorized: access token missing, malformed or revoked"})
         if grant.expires_at <= self.clock.now():
-            raise _Reply(401, {"detail": "Unauthorized: access token expired"})
+            raise Reply(401, {"detail": "Unauthorized: access token expired"})
         return token, grant
 
     def _rate_limit(self, token: str) -> None:
@@ -381,7 +354,7 @@ class OuraSimulator:
         self._rate[token] = (start, count + 1)
         if count + 1 > self.rate_limit:
             reset = start + self.rate_window_s
-            raise _Reply(429, {"detail": "Rate limit exceeded"}, {
+            raise Reply(429, {"detail": "Rate limit exceeded"}, {
                 "Retry-After": str(max(1, math.ceil(reset - now))),
                 "X-RateLimit-Limit": str(self.rate_limit),
                 "X-RateLimit-Window": str(self.rate_window_s),
@@ -400,11 +373,11 @@ class OuraSimulator:
             if start is None or end is None:
                 return []  # like the real API: unparseable filters select nothing, no error
             if start > end:
-                raise _Reply(422, _validation_error(
+                raise Reply(422, _validation_error(
                     ["query", "start_datetime"], "Start datetime must be before end datetime",
                     query["start_datetime"]))
             if end - start > timedelta(days=HEARTRATE_MAX_DAYS):
-                raise _Reply(400, {"detail": f"the time range exceeds {HEARTRATE_MAX_DAYS} days"})
+                raise Reply(400, {"detail": f"the time range exceeds {HEARTRATE_MAX_DAYS} days"})
             rows = [d for d in docs if start <= datetime.fromisoformat(d["timestamp"]) <= end]
             if self.heartrate_timestamp_unix:
                 rows = [{**d, "timestamp_unix": int(
@@ -415,7 +388,7 @@ class OuraSimulator:
         if ("start_date" in query and first is None) or ("end_date" in query and last is None):
             return []
         if first is not None and last is not None and first > last:
-            raise _Reply(422, _validation_error(
+            raise Reply(422, _validation_error(
                 ["query", "start_date"], "Start date must be before end date", query["start_date"]))
         if last is not None and date_only:
             last -= timedelta(days=1)  # read as midnight: the end day itself is dropped
@@ -439,9 +412,9 @@ class OuraSimulator:
                 state = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
                 offset, issued_for = int(state["o"]), state
             except (ValueError, KeyError, TypeError):
-                raise _Reply(400, {"detail": "invalid next_token"}) from None
+                raise Reply(400, {"detail": "invalid next_token"}) from None
             if issued_for["e"] != endpoint or issued_for["f"] != filters:
-                raise _Reply(400, {"detail": "next_token was issued for other filters"})
+                raise Reply(400, {"detail": "next_token was issued for other filters"})
         selected = self._select(endpoint, filters)
         size = self.heartrate_page_size if endpoint in TIME_SERIES_ENDPOINTS else self.page_size
         page = selected[offset : offset + size]
@@ -454,88 +427,4 @@ class OuraSimulator:
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    sim: OuraSimulator
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real API
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `requests`
-        pass
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = b"" if body is None else (
-            body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode())
-        self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _record(
-        self, path: str, query: dict[str, str], status: int, retry_after: str | None = None
-    ) -> None:
-        self.sim.requests.append(
-            RequestRecord(self.command, path, query, status, self.sim.clock.now(), retry_after))
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        sim = self.sim
-        with sim._lock:
-            try:
-                if parts.path == "/oauth/authorize":
-                    location = sim._authorize(query)
-                    self._send(302, None, {"Location": location})
-                    return
-                if not parts.path.startswith(DATA_PREFIX):
-                    raise _Reply(404, {"detail": "Not Found"})
-                endpoint = parts.path[len(DATA_PREFIX):]
-                fault = sim._fault(endpoint)
-                if fault == 0:
-                    self._record(parts.path, query, 0)
-                    self.close_connection = True  # no answer at all: the client sees a reset
-                    return
-                if fault is not None:
-                    raise _Reply(fault, {"detail": "Internal Server Error"})
-                token, grant = sim._authenticate(self.headers.get("Authorization"))
-                sim._rate_limit(token)
-                if endpoint not in ENDPOINT_SCOPES:
-                    raise _Reply(404, {"detail": "Not Found"})
-                scope = ENDPOINT_SCOPES[endpoint]
-                if scope not in grant.scopes:
-                    raise _Reply(403, {"detail": f"Forbidden: the token lacks scope '{scope}'"})
-                body = sim._list(endpoint, query)
-            except _Reply as reply:
-                self._record(parts.path, query, reply.status, reply.headers.get("Retry-After"))
-                self._send(reply.status, reply.body, reply.headers)
-                return
-            self._record(parts.path, query, 200)
-        self._send(200, body)
-
-    def do_POST(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
-        basic = None
-        header = self.headers.get("Authorization") or ""
-        if header.lower().startswith("basic "):
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-            basic = (user, password)
-        sim = self.sim
-        with sim._lock:
-            grant_type = form.get("grant_type", "")
-            try:
-                if parts.path != "/oauth/token":
-                    raise _Reply(404, {"detail": "Not Found"})
-                body = sim._token(form, basic)
-            except _Reply as reply:
-                sim.token_requests.append((grant_type, reply.status))
-                self._send(reply.status, reply.body, {"Cache-Control": "no-store", **reply.headers})
-                return
-            sim.token_requests.append((grant_type, 200))
-        self._send(200, body, {"Cache-Control": "no-store"})
-
-
-__all__ = ["ALL_SCOPES", "OuraSimulator", "RequestRecord", "document_key", "load_saved_pages"]
+__all__ = ["ALL_SCOPES", "OuraSimulator", "document_key", "load_saved_pages"]

@@ -1,5 +1,5 @@
 """A local Peloton API for tests and demos: one person's workouts behind the real API surface, on
-127.0.0.1 (port 0 picks a free one). Documents come from `peloton_api_documents`.
+127.0.0.1 (port 0 picks a free one). Documents come from `peloton_documents`.
 
 Routes, and what they imitate (docs/DATA-FORMATS.md 3.2):
 
@@ -21,21 +21,26 @@ between syncs (a new ride appears).
 
 What happened is kept for tests: `requests` (every /api request and its status),
 `token_requests`, and `served` (the exact bytes of every 200 answer, by request path).
-Time comes from an injected `Clock`, shared with the client in tests.
+The server, the token endpoint's plumbing and the injected `Clock` (shared with the client in
+tests) are the simulators' shared scaffolding (`api_simulator`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import secrets
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, ClassVar, Literal
 
-from ingest_workers.common.clock import Clock, SystemClock
+from ingest_workers.common.clock import Clock
+from ingest_workers.demo.api_simulator import (
+    ApiSimulator,
+    DropConnection,
+    Reply,
+    Request,
+    bearer_token,
+    json_body,
+)
 from ingest_workers.demo.peloton_documents import PelotonDocuments, performance_graph
 
 DEFAULT_CLIENT_ID = "WVoJxVDdPoFx4RNewvvg6ch2mZ7bwnsM"
@@ -57,26 +62,15 @@ class _Fault:
     retry_after: str | None = None
 
 
-@dataclass(frozen=True)
-class RequestRecord:
-    method: str
-    path: str
-    query: dict[str, str]
-    status: int  # 0: the connection was dropped
-    at: float
-    route: str
+class PelotonSimulator(ApiSimulator):
+    """The server and one account's state; controls and records as the module docstring says."""
 
+    thread_name = "peloton-simulator"
+    content_type = "application/json; charset=utf-8"
+    json_token_forms = True  # Auth0 takes a form or a JSON body
+    token_not_found: ClassVar[dict[str, Any]] = {"error": "not_found"}
+    _faults: list[_Fault]
 
-class _Reply(Exception):
-    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None):
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-def _body(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":")).encode()
-
-
-class PelotonSimulator:
     def __init__(
         self,
         documents: PelotonDocuments,
@@ -88,57 +82,18 @@ class PelotonSimulator:
         units: Literal["imperial", "metric"] = "imperial",
         default_limit: int = 20,
     ) -> None:
+        super().__init__(clock)
         self.documents = documents
         self.user_id = documents.user_id
         self.client_id = client_id
-        self.clock = clock or SystemClock()
         self.access_token_ttl_s = access_token_ttl_s
         self.rotate_refresh_tokens = rotate_refresh_tokens
         self.units = units
         self.default_limit = default_limit
         self.workouts = list(documents.workouts)
-        self.requests: list[RequestRecord] = []
-        self.token_requests: list[tuple[str, int]] = []  # (grant_type, status)
         self.served: dict[str, list[bytes]] = {}  # request path → bodies of its 200 answers
         self._access: dict[str, float] = {}  # token → expires_at
         self._refresh: dict[str, _RefreshGrant] = {}
-        self._faults: list[_Fault] = []
-        self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> PelotonSimulator:
-        simulator = self
-
-        class Handler(_Handler):
-            sim = simulator
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="peloton-simulator", daemon=True,
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> PelotonSimulator:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulator is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- controls -------------------------------------------------------------------------------
     def issue_refresh_token(self) -> str:
@@ -165,10 +120,6 @@ class PelotonSimulator:
         with self._lock:
             self._faults.append(_Fault(status, route, count, retry_after))
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     def set_workouts(self, workouts: list[dict[str, Any]]) -> None:
         with self._lock:
             self.workouts = sorted(workouts, key=lambda w: (w["created_at"], w["id"]), reverse=True)
@@ -176,25 +127,18 @@ class PelotonSimulator:
     def served_bodies(self, route_part: str = "") -> list[bytes]:
         return [b for path, bodies in self.served.items() if route_part in path for b in bodies]
 
-    def status_counts(self, route: str | None = None) -> dict[int, int]:
-        counts: dict[int, int] = {}
-        for r in self.requests:
-            if route is None or r.route == route:
-                counts[r.status] = counts.get(r.status, 0) + 1
-        return counts
-
     # -- token endpoint ---------------------------------------------------------------------------
-    def _token(self, form: dict[str, Any]) -> dict:
+    def token(self, form: dict[str, Any], request: Request) -> dict:
         if form.get("client_id") != self.client_id:
-            raise _Reply(401, {"error": "access_denied", "error_description": "Unauthorized"})
+            raise Reply(401, {"error": "access_denied", "error_description": "Unauthorized"})
         if form.get("grant_type") != "refresh_token":
-            raise _Reply(403, {"error": "unauthorized_client",
-                               "error_description": "Grant type not allowed for the client."})
+            raise Reply(403, {"error": "unauthorized_client",
+                              "error_description": "Grant type not allowed for the client."})
         token = str(form.get("refresh_token") or "")
         grant = self._refresh.get(token)
         if grant is None or grant.revoked or grant.used:
-            raise _Reply(403, {"error": "invalid_grant",
-                               "error_description": "Unknown or invalid refresh token."})
+            raise Reply(403, {"error": "invalid_grant",
+                              "error_description": "Unknown or invalid refresh token."})
         access = secrets.token_urlsafe(32)
         self._access[access] = self.clock.now() + self.access_token_ttl_s
         answer = {"access_token": access, "id_token": secrets.token_urlsafe(16), "scope": SCOPE,
@@ -203,6 +147,29 @@ class PelotonSimulator:
             grant.used = True
             answer["refresh_token"] = self.issue_refresh_token()
         return answer
+
+    # -- GET ------------------------------------------------------------------------------------
+    def get(self, request: Request) -> Reply:
+        route = _route(request.path)
+        try:
+            if not request.path.startswith("/api/"):
+                raise Reply(404, {"status": 404, "message": "Not Found"})
+            fault = self._fault(route)
+            if fault is not None and fault.status == 0:
+                self._record(request, 0, route=route)
+                raise DropConnection
+            if fault is not None:
+                extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                raise Reply(fault.status, {"status": fault.status, "message": "injected"}, extra)
+            self._authenticate(request.authorization)
+            body = json_body(self._api(request.path, request.query))
+            self.served.setdefault(request.target, []).append(body)
+        except Reply as reply:
+            retry_after = reply.headers.get("Retry-After")
+            self._record(request, reply.status, route=route, retry_after=retry_after)
+            return reply
+        self._record(request, 200, route=route)
+        return Reply(200, body)
 
     # -- /api -------------------------------------------------------------------------------------
     def _fault(self, route: str) -> _Fault | None:
@@ -213,10 +180,10 @@ class PelotonSimulator:
         return None
 
     def _authenticate(self, header: str | None) -> None:
-        token = header[7:].strip() if header and header.lower().startswith("bearer ") else ""
+        token = bearer_token(header)
         expires_at = self._access.get(token)
         if expires_at is None or expires_at <= self.clock.now():
-            raise _Reply(401, {"status": 401, "error_code": 3010, "message": "Login required"})
+            raise Reply(401, {"status": 401, "error_code": 3010, "message": "Login required"})
 
     def _api(self, path: str, query: dict[str, str]) -> Any:
         parts = path.strip("/").split("/")
@@ -224,15 +191,15 @@ class PelotonSimulator:
             return {"id": self.user_id, "username": "sample_rider", "is_profile_private": True}
         if len(parts) == 4 and parts[:2] == ["api", "user"] and parts[3] == "workouts":
             if parts[2] != self.user_id:
-                raise _Reply(403, {"status": 403, "message": "This profile is private"})
+                raise Reply(403, {"status": 403, "message": "This profile is private"})
             return self._workouts(query)
         if len(parts) == 4 and parts[:2] == ["api", "workout"] and parts[3] == "performance_graph":
             session = self.documents.sessions.get(parts[2])
             if session is None or all(w["id"] != parts[2] for w in self.workouts):
-                raise _Reply(404, {"status": 404, "message": "Workout not found"})
+                raise Reply(404, {"status": 404, "message": "Workout not found"})
             every_n = int(query.get("every_n") or 5)
             return performance_graph(session, max(1, every_n), self.units)
-        raise _Reply(404, {"status": 404, "message": "Not Found"})
+        raise Reply(404, {"status": 404, "message": "Not Found"})
 
     def _workouts(self, query: dict[str, str]) -> dict:
         try:
@@ -240,7 +207,7 @@ class PelotonSimulator:
             page = max(0, int(query.get("page") or 0))
         except ValueError:
             message = {"status": 400, "message": "limit and page must be integers"}
-            raise _Reply(400, message) from None
+            raise Reply(400, message) from None
         joins = set((query.get("joins") or "").split(","))
         total = len(self.workouts)
         page_count = max(1, math.ceil(total / limit))
@@ -267,74 +234,4 @@ def _route(path: str) -> str:
     return "me" if path.rstrip("/").endswith("/me") else "other"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    sim: PelotonSimulator
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `requests`
-        pass
-
-    def _send(self, status: int, body: bytes | None, headers: dict[str, str] | None = None) -> None:
-        data = body or b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        route = _route(parts.path)
-        sim = self.sim
-        with sim._lock:
-            status, headers, body = 200, {}, b""
-            try:
-                if not parts.path.startswith("/api/"):
-                    raise _Reply(404, {"status": 404, "message": "Not Found"})
-                fault = sim._fault(route)
-                if fault is not None and fault.status == 0:
-                    sim.requests.append(
-                        RequestRecord("GET", parts.path, query, 0, sim.clock.now(), route))
-                    self.close_connection = True
-                    return
-                if fault is not None:
-                    extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                    body = {"status": fault.status, "message": "injected"}
-                    raise _Reply(fault.status, body, extra)
-                sim._authenticate(self.headers.get("Authorization"))
-                body = _body(sim._api(parts.path, query))
-                sim.served.setdefault(self.path, []).append(body)
-            except _Reply as reply:
-                status, headers, body = reply.status, reply.headers, _body(reply.body)
-            sim.requests.append(
-                RequestRecord("GET", parts.path, query, status, sim.clock.now(), route))
-        self._send(status, body, headers)
-
-    def do_POST(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode()
-        if (self.headers.get("Content-Type") or "").startswith("application/json"):
-            try:
-                form = json.loads(raw) if raw else {}
-            except json.JSONDecodeError:
-                form = {}
-        else:
-            form = dict(parse_qsl(raw, keep_blank_values=True))
-        form = form if isinstance(form, dict) else {}
-        sim = self.sim
-        with sim._lock:
-            try:
-                if parts.path != "/oauth/token":
-                    raise _Reply(404, {"error": "not_found"})
-                status, body = 200, _body(sim._token(form))
-            except _Reply as reply:
-                status, body = reply.status, _body(reply.body)
-            sim.token_requests.append((str(form.get("grant_type", "")), status))
-        self._send(status, body, {"Cache-Control": "no-store"})
-
-
-__all__ = ["DEFAULT_CLIENT_ID", "PelotonSimulator", "RequestRecord"]
+__all__ = ["DEFAULT_CLIENT_ID", "PelotonSimulator"]

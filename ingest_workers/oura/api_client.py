@@ -8,8 +8,9 @@ What the real API needs (docs/DATA-FORMATS.md 1.1, 1.3, 1.4), and where it is ha
   `end_datetime` with an offset (httpx sends `+` as `%2B`), at most 30 days per call; windows
   here are 28 local days, padded to cover those days in every timezone (`request_windows`)
 - `next_token` is followed until null, re-sending the same filters; a repeated token is a loop
-- 401 → one refresh, then one retry; 403 → this endpoint stops (scope or membership); 429 →
-  wait `Retry-After`; 5xx and connection errors → jittered backoff (`http_retry`)
+- 401 → one refresh, then one retry; 429 → wait `Retry-After`; 5xx and connection errors →
+  jittered backoff (the live sources' shared `common.bearer_client`); 403 → this endpoint stops
+  (scope or membership)
 
 HTTP is an injected `httpx.Client` (tests give it a MockTransport or point it at the simulator).
 """
@@ -17,7 +18,6 @@ HTTP is an injected `httpx.Client` (tests give it a MockTransport or point it at
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,8 +25,7 @@ from typing import Protocol
 
 import httpx
 
-from ingest_workers.common.clock import Clock
-from ingest_workers.common.http_retry import RetryPolicy, send_with_retries
+from ingest_workers.common.bearer_client import BearerClient, BearerCredentials
 from ingest_workers.oura.errors import (
     OuraAuthError,
     OuraForbiddenError,
@@ -94,15 +93,11 @@ def request_windows(endpoint: str, first_day: date, last_day: date) -> list[Requ
     return windows
 
 
-class Credentials(Protocol):
-    """What the client needs of `oura_oauth.OuraCredentials`."""
+class Credentials(BearerCredentials, Protocol):
+    """What the client needs of `oauth.OuraCredentials`: also the scopes, to explain a 403."""
 
     @property
     def scopes(self) -> frozenset[str]: ...
-
-    def access_token(self) -> str: ...
-
-    def refresh(self, rejected_access_token: str) -> str: ...
 
 
 def _detail(response: httpx.Response) -> str:
@@ -121,55 +116,26 @@ def _detail(response: httpx.Response) -> str:
     return f" ({detail})" if detail else ""
 
 
-class OuraApiClient:
-    def __init__(
-        self,
-        http: httpx.Client,
-        credentials: Credentials,
-        *,
-        api_base: str,
-        clock: Clock,
-        retry: RetryPolicy | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._http = http
-        self._credentials = credentials
-        self._api_base = api_base.rstrip("/")
-        self._clock = clock
-        self._retry = retry or RetryPolicy()
-        self._rng = rng or random.Random()
+class OuraApiClient(BearerClient):
+    """The list routes of Oura API v2, over the shared bearer client; errors are Oura's."""
 
-    def _get(self, endpoint: str, params: dict[str, str]) -> httpx.Response:
-        url = self._api_base + LIST_ROUTE.format(endpoint=endpoint)
-        token = self._credentials.access_token()
-        refreshed = False
+    _credentials: Credentials  # OuraCredentials: the scopes explain a 403
 
-        def give_up(reason: str, status: int | None) -> Exception:
-            return OuraUnavailableError(endpoint, f"gave up: {reason}", status)
+    def _unavailable(self, where: str, message: str, status: int | None) -> Exception:
+        return OuraUnavailableError(where, message, status)
 
-        while True:
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            response = send_with_retries(
-                lambda headers=headers: self._http.get(url, params=params, headers=headers),
-                policy=self._retry, clock=self._clock, rng=self._rng, give_up=give_up,
+    def _refused(self, where: str, response: httpx.Response) -> Exception:
+        status = response.status_code
+        if status == 401:
+            return OuraAuthError(
+                f"{where}: Oura rejected a freshly refreshed access token (401"
+                f"{_detail(response)}); run `biolake auth oura` to connect again"
             )
-            status = response.status_code
-            if status == 200:
-                return response
-            if status == 401 and not refreshed:
-                token = self._credentials.refresh(token)
-                refreshed = True
-                continue
-            if status == 401:
-                raise OuraAuthError(
-                    f"{endpoint}: Oura rejected a freshly refreshed access token (401"
-                    f"{_detail(response)}); run `biolake auth oura` to connect again"
-                )
-            if status == 403:
-                raise OuraForbiddenError(endpoint, self._forbidden(endpoint, response), status)
-            raise OuraRequestError(
-                endpoint, f"{status} {response.reason_phrase}{_detail(response)}", status
-            )
+        if status == 403:
+            return OuraForbiddenError(where, self._forbidden(where, response), status)
+        return OuraRequestError(
+            where, f"{status} {response.reason_phrase}{_detail(response)}", status
+        )
 
     def _forbidden(self, endpoint: str, response: httpx.Response) -> str:
         scope = ENDPOINT_SCOPES.get(endpoint, "?")
@@ -190,7 +156,7 @@ class OuraApiClient:
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
             query = {**filters, "next_token": token} if token else filters
-            body = self._get(endpoint, query).content
+            body = self._get(endpoint, LIST_ROUTE.format(endpoint=endpoint), query).content
             try:
                 page = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -7,13 +7,12 @@ matching endpoint wins (`daily_sleep_2.json` is daily_sleep, `sleep_2.json` is s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from biolake.errors import InputFormatError, UnknownInputError
-from ingest_workers.records import ExtractedRecord
+from ingest_workers.records import ExtractedRecord, list_records, read_json
 
 # The document endpoints this project stores (route names, with the route's own casing).
 OURA_ENDPOINTS: tuple[str, ...] = (
@@ -48,27 +47,12 @@ def endpoint_for_file_name(file_name: str) -> str:
 
 def extract_oura_page(stream: BinaryIO, object_name: str) -> Iterator[ExtractedRecord]:
     """One saved list response → one record per item of `data`."""
-    raw = stream.read()
-    try:
-        page = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputFormatError(object_name, f"byte {exc.start}", "not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise InputFormatError(
-            object_name, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
-        ) from exc
-    except RecursionError as exc:  # e.g. "[[[[...": reject the file rather than crash the batch
-        raise InputFormatError(object_name, None, "invalid JSON: nested too deeply") from exc
+    page = read_json(stream, object_name)
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):
         raise InputFormatError(
             object_name, None, 'not an Oura list response: expected {"data": [...], "next_token": ...}'
         )
-    for index, item in enumerate(page["data"]):
-        position = f"data[{index}]"
-        if isinstance(item, dict):
-            yield ExtractedRecord(position, payload=item)
-        else:
-            yield ExtractedRecord(position, error=f"item is a {type(item).__name__}, not an object")
+    yield from list_records(page["data"])
 
 
 def saved_response_files(directory: Path) -> list[tuple[Path, str]]:

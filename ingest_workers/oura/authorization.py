@@ -24,9 +24,11 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from biolake.settings import BiolakeSettings
-from ingest_workers.oura.errors import AuthorizationError, TokenStoreConflict
+from ingest_workers.common.errors import TokenStoreConflict
+from ingest_workers.common.runtime import Runtime
+from ingest_workers.common.token_store import TokenPair, TokenStore
+from ingest_workers.oura.errors import AuthorizationError
 from ingest_workers.oura.oauth import OuraOAuth
-from ingest_workers.common.token_store import OuraTokens, TokenStore
 
 _PAGE = (
     "<!doctype html><meta charset=utf-8><title>Bio-Lakehouse</title>"
@@ -103,7 +105,7 @@ def authorize(
     paste: TextIO | None,
     timeout_s: float = 600.0,
     listen: bool = True,
-) -> OuraTokens:
+) -> TokenPair:
     """Run the flow and store the tokens; returns them."""
     state = secrets.token_urlsafe(24)
     answers: queue.Queue[tuple[str, dict[str, str]]] = queue.Queue()
@@ -171,7 +173,7 @@ def _wait_for_answer(
         ) from None
 
 
-def _store_replacing(store: TokenStore, tokens: OuraTokens) -> None:
+def _store_replacing(store: TokenStore, tokens: TokenPair) -> None:
     """A fresh authorization replaces whatever is stored, even if another run just wrote."""
     for _ in range(5):
         try:
@@ -189,12 +191,20 @@ def run_authorization(
     paste: TextIO | None,
     timeout_s: float = 600.0,
     listen: bool = True,
-    runtime: Any = None,
-) -> OuraTokens:
-    """`biolake auth oura`: authorize with the settings' app and store; reports what was granted."""
-    from ingest_workers.oura.sync import OuraRuntime, connect
+    runtime: Runtime | None = None,
+) -> TokenPair:
+    """`biolake auth oura`: authorize with the settings' app and store; reports what was granted.
 
-    with connect(settings, runtime or OuraRuntime()) as oura:
+    Raises:
+        ConfigError: no Oura client id or secret in the settings.
+        AuthorizationError: access was denied, the answer did not come in `timeout_s`, or the
+            pasted redirect was not this request's.
+        OuraAuthError: Oura refused the client or the code.
+        TokenStoreError: the tokens could not be stored.
+    """
+    from ingest_workers.oura.sync import connect
+
+    with connect(settings, runtime or Runtime()) as oura:
         tokens = authorize(
             oura.oauth, oura.store, show=show, paste=paste, timeout_s=timeout_s, listen=listen,
         )

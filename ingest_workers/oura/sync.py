@@ -5,7 +5,7 @@ Per endpoint, independently (one failing does not stop the others):
     range    --since/--until when given; else from the endpoint's watermark (the last day of its
              latest complete request window, kept in the ingestion log) minus the look-back days,
              because Oura rescores past days; a first sync goes back `oura_first_sync_days`
-    windows  `oura_api_client.request_windows` (one for date routes, 28-day ones for heartrate),
+    windows  `api_client.request_windows` (one for date routes, 28-day ones for heartrate),
              oldest first; an endpoint stops at its first failing window, so its watermark never
              skips a gap
     store    every page of a window is fetched before any is stored, then each page goes to
@@ -19,42 +19,30 @@ after it is reported as not attempted.
 
 from __future__ import annotations
 
-import random
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 
 import httpx
 
 from biolake.lake import Lake
 from biolake.settings import BiolakeSettings
-from ingest_workers.bronze_writer import INGESTED, ingest_local_file
-from ingest_workers.common.clock import Clock, SystemClock
 from biolake.sources import OURA_API
-from ingest_workers.extractors import extractor_for
+from ingest_workers.bronze_writer import INGESTED
+from ingest_workers.common.bronze_store import store_response
+from ingest_workers.common.clock import Clock, SystemClock
+from ingest_workers.common.runtime import Runtime, http_client
+from ingest_workers.common.token_store import TokenStore
 from ingest_workers.ingestion_log import IngestionLog
 from ingest_workers.oura.api_client import OuraApiClient, RequestWindow, request_windows
+from ingest_workers.oura.api_files import OURA_ENDPOINTS, extract_oura_page
 from ingest_workers.oura.errors import OuraAuthError, OuraEndpointError, OuraProtocolError
-from ingest_workers.oura.api_files import OURA_ENDPOINTS
-from ingest_workers.oura.oauth import OuraCredentials, OuraOAuth
-from ingest_workers.common.token_store import TokenStore, token_store_from_settings
+from ingest_workers.oura.oauth import OuraCredentials, OuraOAuth, oura_token_store
 
 OK = "ok"
 FAILED = "failed"
 NOT_ATTEMPTED = "not_attempted"
-
-
-@dataclass(frozen=True)
-class OuraRuntime:
-    """What a live run takes from the outside world; tests swap the clock (and, for unit tests,
-    the transport). The default is the real time and the real network."""
-
-    clock: Clock = field(default_factory=SystemClock)
-    transport: httpx.BaseTransport | None = None
-    rng: random.Random = field(default_factory=random.Random)
 
 
 @dataclass(frozen=True)
@@ -67,15 +55,11 @@ class OuraConnection:
 
 
 @contextmanager
-def connect(settings: BiolakeSettings, runtime: OuraRuntime) -> Iterator[OuraConnection]:
+def connect(settings: BiolakeSettings, runtime: Runtime) -> Iterator[OuraConnection]:
     """The OAuth client, token store, credentials and API client the settings describe."""
     client_id, client_secret = settings.require_oura_client()
-    store = token_store_from_settings(settings)
-    http = httpx.Client(
-        transport=runtime.transport, timeout=httpx.Timeout(60.0, connect=15.0),
-        headers={"User-Agent": "bio-lakehouse"},
-    )
-    try:
+    store = oura_token_store(settings)
+    with http_client(runtime) as http:
         oauth = OuraOAuth(
             http, api_base=settings.oura_api_base, auth_base=settings.oura_auth_base,
             client_id=client_id, client_secret=client_secret,
@@ -88,8 +72,6 @@ def connect(settings: BiolakeSettings, runtime: OuraRuntime) -> Iterator[OuraCon
             rng=runtime.rng,
         )
         yield OuraConnection(http, store, oauth, credentials, client)
-    finally:
-        http.close()
 
 
 @dataclass(frozen=True)
@@ -164,22 +146,17 @@ def _store_window(
     """Every page of a window into bronze; returns (object keys, new objects, records)."""
     keys: list[str] = []
     new = records = 0
-    extractor = extractor_for(OURA_API, window.endpoint)
-    with tempfile.TemporaryDirectory(prefix="biolake-oura-") as tmp:
-        for n, body in enumerate(bodies, start=1):
-            name = f"{window.endpoint}_{window.first_day}_{window.last_day}_{n}.json"
-            path = Path(tmp) / name
-            path.write_bytes(body)
-            outcome = ingest_local_file(
-                lake, log, path=path, source=OURA_API, dataset=window.endpoint,
-                person_id=person_id, extractor=extractor, extension="json", original_name=name,
-                clock=lambda: datetime.fromtimestamp(clock.now(), UTC),
-            )
-            if outcome.failed:  # kept in bronze and logged as rejected, but the window is not done
-                raise OuraProtocolError(window.endpoint, f"page {n} was rejected: {outcome.error}")
-            keys.append(outcome.object_key)
-            new += outcome.status == INGESTED
-            records += outcome.record_count
+    for n, body in enumerate(bodies, start=1):
+        outcome = store_response(
+            lake, log, body=body, source=OURA_API, dataset=window.endpoint,
+            name=f"{window.endpoint}_{window.first_day}_{window.last_day}_{n}.json",
+            extension="json", extractor=extract_oura_page, person_id=person_id, clock=clock,
+        )
+        if outcome.failed:  # kept in bronze and logged as rejected, but the window is not done
+            raise OuraProtocolError(window.endpoint, f"page {n} was rejected: {outcome.error}")
+        keys.append(outcome.object_key)
+        new += outcome.status == INGESTED
+        records += outcome.record_count
     return keys, new, records
 
 
@@ -195,6 +172,25 @@ def sync_oura(
     first_sync_days: int = 365,
     clock: Clock | None = None,
 ) -> SyncReport:
+    """Sync `endpoints` of the live Oura API into bronze, each endpoint on its own.
+
+    Args:
+        client: the API client (`connect` builds it from the settings).
+        lake: where bronze and the ingestion log are.
+        person_id: whose data it is (bronze keys and log rows carry it).
+        until: the last local day to request.
+        since: the first local day; None: each endpoint's watermark minus `lookback_days`, or
+            `first_sync_days` back on a first sync.
+        endpoints: which endpoints, in this order.
+        lookback_days, first_sync_days: see `since`.
+        clock: the time the log records (default: the real time).
+
+    Returns the report of every endpoint (`ok`, `failed`, or `not_attempted` after an
+    authentication error); endpoint failures are in it, not raised.
+
+    Raises:
+        TokenStoreError: the token store cannot be read or written.
+    """
     clock = clock or SystemClock()
     log = IngestionLog(lake)
     report = SyncReport()
@@ -235,10 +231,16 @@ def run_live_sync(
     since: date | None = None,
     until: date | None = None,
     endpoints: tuple[str, ...] = OURA_ENDPOINTS,
-    runtime: OuraRuntime | None = None,
+    runtime: Runtime | None = None,
 ) -> SyncReport:
-    """The whole `biolake ingest oura` run from settings."""
-    runtime = runtime or OuraRuntime()
+    """The whole `biolake ingest oura` run from settings (see `sync_oura`).
+
+    Raises:
+        ConfigError: no Oura client id or secret in the settings.
+        NotConnectedError: no tokens stored yet (`biolake auth oura` first).
+        TokenStoreError: the token store cannot be read or written.
+    """
+    runtime = runtime or Runtime()
     with connect(settings, runtime) as oura:
         oura.credentials.ensure_connected()
         return sync_oura(

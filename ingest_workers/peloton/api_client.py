@@ -7,8 +7,8 @@
 
 401 → one refresh (through the credentials, which store a rotated refresh token before the new
 access token is used), then one retry; 429 → wait `Retry-After`; 5xx and connection errors →
-jittered backoff (`http_retry`, shared with the Oura client); 404 and other 4xx are not retried.
-Ids taken from responses go into URL paths, so they must look like ids (`SAFE_ID`).
+jittered backoff (the live sources' shared `common.bearer_client`); 404 and other 4xx are not
+retried. Ids taken from responses go into URL paths, so they must look like ids (`SAFE_ID`).
 
 HTTP is an injected `httpx.Client` (tests point it at `peloton_simulator`).
 """
@@ -16,16 +16,14 @@ HTTP is an injected `httpx.Client` (tests point it at `peloton_simulator`).
 from __future__ import annotations
 
 import json
-import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 import httpx
 
-from ingest_workers.common.clock import Clock
-from ingest_workers.common.http_retry import RetryPolicy, send_with_retries
+from ingest_workers.common.bearer_client import BearerClient
 from ingest_workers.peloton.errors import (
     PelotonAuthError,
     PelotonNotFoundError,
@@ -40,14 +38,6 @@ GRAPH_ROUTE = "/api/workout/{workout_id}/performance_graph"
 WORKOUT_JOINS = "ride,ride.instructor"
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_PAGES = 10_000  # far beyond any real history, low enough to stop a runaway
-
-
-class Credentials(Protocol):
-    """What the client needs of `peloton_auth.PelotonCredentials`."""
-
-    def access_token(self) -> str: ...
-
-    def refresh(self, rejected_access_token: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -73,55 +63,26 @@ def safe_id(value: Any, what: str, route: str) -> str:
     return value
 
 
-class PelotonApiClient:
-    def __init__(
-        self,
-        http: httpx.Client,
-        credentials: Credentials,
-        *,
-        api_base: str,
-        clock: Clock,
-        retry: RetryPolicy | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._http = http
-        self._credentials = credentials
-        self._api_base = api_base.rstrip("/")
-        self._clock = clock
-        self._retry = retry or RetryPolicy()
-        self._rng = rng or random.Random()
+class PelotonApiClient(BearerClient):
+    """The three routes of a sync, over the shared bearer client; errors are Peloton's."""
 
-    def _get(self, route: str, path: str, params: dict[str, str]) -> httpx.Response:
-        url = self._api_base + path
-        token = self._credentials.access_token()
-        refreshed = False
+    headers: ClassVar[dict[str, str]] = {
+        **BearerClient.headers,
+        "Peloton-Platform": "web",  # what the web app sends; some routes need it
+    }
 
-        def give_up(reason: str, status: int | None) -> Exception:
-            return PelotonUnavailableError(route, f"gave up: {reason}", status)
+    def _unavailable(self, where: str, message: str, status: int | None) -> Exception:
+        return PelotonUnavailableError(where, message, status)
 
-        while True:
-            headers = {
-                "Authorization": f"Bearer {token}", "Accept": "application/json",
-                "Peloton-Platform": "web",  # what the web app sends; some routes need it
-            }
-            response = send_with_retries(
-                lambda headers=headers: self._http.get(url, params=params, headers=headers),
-                policy=self._retry, clock=self._clock, rng=self._rng, give_up=give_up,
+    def _refused(self, where: str, response: httpx.Response) -> Exception:
+        status = response.status_code
+        if status == 401:
+            return PelotonAuthError(
+                f"{where}: Peloton rejected a freshly refreshed access token (401)"
             )
-            status = response.status_code
-            if status == 200:
-                return response
-            if status == 401 and not refreshed:
-                token = self._credentials.refresh(token)
-                refreshed = True
-                continue
-            if status == 401:
-                raise PelotonAuthError(
-                    f"{route}: Peloton rejected a freshly refreshed access token (401)"
-                )
-            if status == 404:
-                raise PelotonNotFoundError(route, "404 Not Found", status)
-            raise PelotonRequestError(route, f"{status} {response.reason_phrase}", status)
+        if status == 404:
+            return PelotonNotFoundError(where, "404 Not Found", status)
+        return PelotonRequestError(where, f"{status} {response.reason_phrase}", status)
 
     def user_id(self) -> str:
         body = self._get(ME_ROUTE, ME_ROUTE, {}).content

@@ -16,15 +16,14 @@ context beside it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from biolake.errors import InputFormatError, UnknownInputError
 from biolake.sources import PELOTON_GRAPH_DATASET as GRAPH_DATASET
 from biolake.sources import PELOTON_WORKOUTS_DATASET as WORKOUTS_DATASET
-from ingest_workers.records import ExtractedRecord, Extractor
+from ingest_workers.records import ExtractedRecord, Extractor, list_records, read_json
 
 _GRAPH_NAME = re.compile(r"workout-([A-Za-z0-9_-]{1,64})\.json$")
 
@@ -39,34 +38,15 @@ def graph_workout_id(object_name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _load(stream: BinaryIO, object_name: str) -> Any:
-    raw = stream.read()
-    try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputFormatError(object_name, f"byte {exc.start}", "not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise InputFormatError(
-            object_name, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
-        ) from exc
-    except RecursionError as exc:
-        raise InputFormatError(object_name, None, "invalid JSON: nested too deeply") from exc
-
-
 def extract_peloton_workouts_page(stream: BinaryIO, object_name: str) -> Iterator[ExtractedRecord]:
     """One page of the workout list → one record per workout."""
-    page = _load(stream, object_name)
+    page = read_json(stream, object_name)
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):
         raise InputFormatError(
             object_name, None,
             'not a Peloton workouts page: expected {"data": [...], "page": ..., "page_count": ...}',
         )
-    for index, item in enumerate(page["data"]):
-        position = f"data[{index}]"
-        if isinstance(item, dict):
-            yield ExtractedRecord(position, payload=item)
-        else:
-            yield ExtractedRecord(position, error=f"item is a {type(item).__name__}, not an object")
+    yield from list_records(page["data"])
 
 
 def extract_peloton_performance_graph(
@@ -80,7 +60,7 @@ def extract_peloton_performance_graph(
             "the object name does not say which workout this performance graph belongs to "
             "(expected it to end with 'workout-<id>.json')",
         )
-    graph = _load(stream, object_name)
+    graph = read_json(stream, object_name)
     if not isinstance(graph, dict):
         raise InputFormatError(object_name, None, "not a Peloton performance graph: not an object")
     yield ExtractedRecord(

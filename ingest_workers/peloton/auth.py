@@ -7,12 +7,12 @@ public client id (docs/DATA-FORMATS.md 3.2). Bio-Lakehouse needs no password and
 step: the user copies one refresh token once (README), and every run refreshes from the store.
 
 Auth0 may rotate refresh tokens (each refresh returns a new one and retires the old), so the
-rules of the Oura client apply unchanged and are reused, not rewritten:
+live sources' shared rules apply unchanged (`common/`), like Oura's:
 
-- the stores are `oura_token_store.FileTokenStore` / `KubernetesSecretTokenStore` (atomic,
+- the stores are `common.token_store.FileTokenStore` / `KubernetesSecretTokenStore` (atomic,
   versioned writes; a lock file or the Secret's resourceVersion settles races);
-- `oura_oauth.OuraCredentials` hands out the access token, refreshes on expiry or 401, and
-  stores the new pair *before* the new access token is used.
+- `common.credentials.RotatingCredentials` hands out the access token, refreshes on expiry or
+  401, and stores the new pair *before* the new access token is used.
 
 What is Peloton's own: the seed (an empty store is filled from `BIOLAKE_PELOTON_REFRESH_TOKEN`
 through one refresh, so even the first access token comes from a stored pair), and one fallback:
@@ -22,24 +22,19 @@ pasted a new token, so it is tried once before giving up.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ingest_workers.common.clock import Clock
-from ingest_workers.common.http_retry import RetryPolicy, send_with_retries
-from ingest_workers.oura.errors import TokenStoreConflict
-from ingest_workers.oura.oauth import SETTLE_WAITS_S, OuraCredentials
-from ingest_workers.common.token_store import (
-    FileTokenStore,
-    KubernetesSecretTokenStore,
-    OuraTokens,
-    TokenStore,
-    kubernetes_core_api,
-    pod_namespace,
-)
+from ingest_workers.common.credentials import SETTLE_WAITS_S, RotatingCredentials, TokenEndpoint
+from ingest_workers.common.errors import TokenStoreConflict
+from ingest_workers.common.http_retry import RetryPolicy
+from ingest_workers.common.token_store import TokenPair, TokenStore, token_store
 from ingest_workers.peloton.errors import (
     PelotonAuthError,
     PelotonNotConnectedError,
@@ -53,8 +48,10 @@ HOW_TO_CONNECT = (
 )
 
 
-class PelotonAuth0:
+class PelotonAuth0(TokenEndpoint):
     """The refresh-token grant of Peloton's Auth0 tenant (a public client: no secret)."""
+
+    default_token_type = "Bearer"
 
     def __init__(
         self,
@@ -66,99 +63,59 @@ class PelotonAuth0:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self._http = http
-        self.token_url = auth_base.rstrip("/") + TOKEN_ROUTE
+        super().__init__(
+            http, token_url=auth_base.rstrip("/") + TOKEN_ROUTE, clock=clock, retry=retry, rng=rng
+        )
         self.client_id = client_id
-        self._clock = clock
-        self._retry = retry or RetryPolicy(max_attempts=4, max_elapsed_s=120.0)
-        self._rng = rng or random.Random()
 
     def __repr__(self) -> str:
         return f"PelotonAuth0(token_url={self.token_url!r}, client_id={self.client_id!r})"
 
-    def refresh(self, refresh_token: str) -> OuraTokens:
+    def refresh(self, refresh_token: str) -> TokenPair:
         """A new token pair; the old refresh token stays valid when Auth0 does not rotate."""
         form = {
             "grant_type": "refresh_token", "client_id": self.client_id,
             "refresh_token": refresh_token,
         }
+        return self._request(form, previous_refresh=refresh_token)
 
-        def give_up(reason: str, status: int | None) -> Exception:
+    def _unavailable(self, grant: str, reason: str) -> Exception:
+        return PelotonAuthError(f"Peloton token endpoint {self.token_url} unavailable: {reason}")
+
+    def _refused(self, grant: str, status: int, error: str, text: str) -> Exception:
+        if error == "invalid_grant":  # Auth0 answers it with 403 (sometimes 400)
+            return PelotonRefreshRejectedError(
+                f"Peloton refused the refresh token ({text}): it was revoked, expired or "
+                f"already used; {HOW_TO_CONNECT}"
+            )
+        if error in ("unauthorized_client", "invalid_client", "access_denied"):
             return PelotonAuthError(
-                f"Peloton token endpoint {self.token_url} unavailable: {reason}"
+                f"Peloton's Auth0 refused client id {self.client_id!r} ({text}): check "
+                "BIOLAKE_PELOTON_CLIENT_ID (docs/DATA-FORMATS.md 3.2)"
             )
+        return PelotonAuthError(f"Peloton token endpoint answered {status} ({text})")
 
-        # Only "never sent" errors are repeated: a refresh whose answer was lost may already have
-        # retired the refresh token, and sending it again could look like token reuse to Auth0.
-        response = send_with_retries(
-            lambda: self._http.post(
-                self.token_url, data=form, headers={"Accept": "application/json"}
-            ),
-            policy=self._retry, clock=self._clock, rng=self._rng, give_up=give_up,
-            retry_on=(httpx.ConnectError, httpx.ConnectTimeout),
-        )
-        requested_at = self._clock.now()
-        payload = _json_object(response)
-        if response.status_code != 200:
-            error = str(payload.get("error") or f"HTTP {response.status_code}")
-            detail = str(payload.get("error_description") or "").strip()
-            text = f"{error}: {detail}" if detail else error
-            if error == "invalid_grant":  # Auth0 answers it with 403 (sometimes 400)
-                raise PelotonRefreshRejectedError(
-                    f"Peloton refused the refresh token ({text}): it was revoked, expired or "
-                    f"already used; {HOW_TO_CONNECT}"
-                )
-            if error in ("unauthorized_client", "invalid_client", "access_denied"):
-                raise PelotonAuthError(
-                    f"Peloton's Auth0 refused client id {self.client_id!r} ({text}): check "
-                    "BIOLAKE_PELOTON_CLIENT_ID (docs/DATA-FORMATS.md 3.2)"
-                )
-            raise PelotonAuthError(
-                f"Peloton token endpoint answered {response.status_code} ({text})"
-            )
-        access = payload.get("access_token")
-        refresh = payload.get("refresh_token") or refresh_token  # not rotated: keep the old one
-        if not isinstance(access, str) or not access or not isinstance(refresh, str):
-            raise PelotonAuthError(
-                "Peloton token endpoint answered 200 without field 'access_token'"
-            )
-        expires_in = payload.get("expires_in")
-        expires_at = (
-            requested_at + float(expires_in) if isinstance(expires_in, int | float) else None
-        )
-        scope = payload.get("scope")
-        return OuraTokens(
-            access, refresh, expires_at, scope if isinstance(scope, str) else None,
-            str(payload.get("token_type") or "Bearer"),
-        )
-
-
-def _json_object(response: httpx.Response) -> dict:
-    try:
-        value = response.json()
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    def _incomplete(self, missing: str) -> Exception:
+        return PelotonAuthError(f"Peloton token endpoint answered 200 without field '{missing}'")
 
 
 def peloton_token_store(settings: Any) -> TokenStore:
-    """The store `settings.peloton_token_store` names (a `biolake.settings.BiolakeSettings`);
-    the same store classes as Oura's, at Peloton's own file or Secret."""
-    if settings.peloton_token_store == "kubernetes":
-        namespace = settings.peloton_k8s_namespace or pod_namespace()
-        return KubernetesSecretTokenStore(
-            kubernetes_core_api(), namespace, settings.peloton_k8s_secret
-        )
-    return FileTokenStore(settings.effective_peloton_token_file)
+    """The store `settings.peloton_token_store` names (a `biolake.settings.BiolakeSettings`):
+    the live sources' shared store classes, at Peloton's own file or Secret."""
+    return token_store(
+        settings.peloton_token_store, file=settings.effective_peloton_token_file,
+        k8s_namespace=settings.peloton_k8s_namespace, k8s_secret=settings.peloton_k8s_secret,
+        component="peloton-tokens",
+    )
 
 
 def _non_blank(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-class PelotonCredentials:
-    """The access token of one run (thread-safe): `OuraCredentials` over a Peloton store, plus
-    the seed and the fallback described in the module docstring."""
+class PelotonCredentials(RotatingCredentials):
+    """The Peloton access token of one run (thread-safe): the shared rotation rules over
+    Peloton's store, plus the seed and the fallback described in the module docstring."""
 
     def __init__(
         self,
@@ -168,63 +125,55 @@ class PelotonCredentials:
         seed_refresh_token: str | None,
         settle_waits: tuple[float, ...] = SETTLE_WAITS_S,
     ) -> None:
-        self.store = store
-        self._auth = auth
-        self._clock = clock
+        super().__init__(store, auth, clock, settle_waits)
         self._seed = _non_blank(seed_refresh_token)
-        self._settle_waits = settle_waits
-        self._lock = threading.Lock()
+        # Held (before the store's lock) while seeding; never while the shared `_lock` is.
+        self._seed_lock = threading.Lock()
         self._seed_tried = False
-        self._inner = self._credentials()
         self.seeded = 0  # refresh grants made with the settings' token, for reports and tests
 
-    def _credentials(self) -> OuraCredentials:
-        # PelotonAuth0 offers the one method OuraCredentials calls: refresh(token) -> tokens
-        auth: Any = self._auth
-        return OuraCredentials(self.store, auth, self._clock, self._settle_waits)
-
-    @property
-    def stats(self) -> Any:
-        return self._inner.stats
+    def not_connected(self) -> PelotonNotConnectedError:
+        settings = " and no refresh token in the settings" if self._seed is None else ""
+        return PelotonNotConnectedError(
+            f"no Peloton tokens in {self.store.description}{settings}: {HOW_TO_CONNECT}"
+        )
 
     def ensure_connected(self) -> None:
         """Fill an empty store from the settings' refresh token; raise if there is none."""
-        with self._lock, self.store.lock():
+        with self._seed_lock, self.store.lock():
             stored = self.store.load()
             if stored.tokens is not None:
                 return
             if self._seed is None:
-                raise PelotonNotConnectedError(
-                    f"no Peloton tokens in {self.store.description} and no refresh token in the "
-                    f"settings: {HOW_TO_CONNECT}"
-                )
+                raise self.not_connected()
             self._seed_tried = True
             self._save_seeded(stored.version)
+        self.forget()
 
     def _save_seeded(self, version: str | None) -> None:
-        tokens = self._auth.refresh(self._seed or "")
+        tokens = self._grant.refresh(self._seed or "")
         self.seeded += 1
         try:
             self.store.save(tokens, version)  # stored before the access token is ever used
         except TokenStoreConflict:
             pass  # another run stored a pair meanwhile: the next load uses it
-        self._inner = self._credentials()
 
     def access_token(self) -> str:
-        return self._with_fallback(lambda: self._inner.access_token())
+        return self._with_fallback(super().access_token)
 
     def refresh(self, rejected_access_token: str) -> str:
-        return self._with_fallback(lambda: self._inner.refresh(rejected_access_token))
+        return self._with_fallback(functools.partial(super().refresh, rejected_access_token))
 
-    def _with_fallback(self, call: Any) -> str:
+    def _with_fallback(self, call: Callable[[], str]) -> str:
         try:
             return call()
         except PelotonRefreshRejectedError:
-            with self._lock, self.store.lock():
+            with self._seed_lock, self.store.lock():
                 stored = self.store.load()
                 current = stored.tokens.refresh_token if stored.tokens else None
                 if self._seed is None or self._seed_tried or self._seed == current:
                     raise
                 self._seed_tried = True  # the settings' token gets one chance per run
                 self._save_seeded(stored.version)
-            return self._inner.access_token()
+            self.forget()
+            return super().access_token()

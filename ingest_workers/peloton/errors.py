@@ -1,8 +1,8 @@
-"""Errors of the live Peloton API client, as one small tree (all are `BiolakeError`s, so the CLI
-prints the message and exits non-zero):
+"""Errors of the live Peloton API client, as one small tree on the live sources' shared one
+(`common.errors`; all are `BiolakeError`s, so the CLI prints the message and exits non-zero):
 
-    PelotonApiError                     base of everything below
-    ├── PelotonAuthError                no usable bearer token: the whole run stops
+    PelotonApiError                     base of everything below (a LiveSourceError)
+    ├── PelotonAuthError                no usable bearer token: the whole run stops (LiveAuthError)
     │   ├── PelotonNotConnectedError    no refresh token in the settings or the token store
     │   └── PelotonRefreshRejectedError Auth0 refused the refresh token (revoked, reused)
     └── PelotonRequestFailed            one request failed; the run stops, what is stored stays
@@ -11,42 +11,37 @@ prints the message and exits non-zero):
         ├── PelotonUnavailableError     5xx, connection errors or 429s past the retry budget
         └── PelotonProtocolError        a 200 that is not what the API promises
 
-`PelotonRefreshRejectedError` is also a `oura_api_errors.RefreshRejectedError`: the rotation
-logic of `oura_oauth.OuraCredentials` (shared by both sources) recognises a refused refresh by
-that class. Token-store failures are the store's own `oura_api_errors.TokenStoreError`.
+`PelotonNotConnectedError` and `PelotonRefreshRejectedError` are also the shared
+`NotConnectedError` and `RefreshRejectedError`: the shared rotation logic
+(`common.credentials.RotatingCredentials`) recognises a refused refresh by that class.
+Token-store failures are the store's own `common.errors.TokenStoreError`.
 
 Messages name the route and the HTTP status, never a token.
 """
 
 from __future__ import annotations
 
-from biolake.errors import BiolakeError
-from ingest_workers.oura.errors import RefreshRejectedError
+from ingest_workers.common import errors as common
 
 
-class PelotonApiError(BiolakeError):
+class PelotonApiError(common.LiveSourceError):
     """Base class of the live Peloton client's errors."""
 
 
-class PelotonAuthError(PelotonApiError):
+class PelotonAuthError(PelotonApiError, common.LiveAuthError):
     """No usable bearer token; no other request can succeed."""
 
 
-class PelotonNotConnectedError(PelotonAuthError):
+class PelotonNotConnectedError(PelotonAuthError, common.NotConnectedError):
     """Neither the settings nor the token store hold a refresh token."""
 
 
-class PelotonRefreshRejectedError(PelotonAuthError, RefreshRejectedError):
+class PelotonRefreshRejectedError(PelotonAuthError, common.RefreshRejectedError):
     """Auth0 answered `invalid_grant` to the refresh token."""
 
 
-class PelotonRequestFailed(PelotonApiError):
-    """One API request failed. `route` and `status` say which and how."""
-
-    def __init__(self, route: str, message: str, status: int | None = None) -> None:
-        self.route = route
-        self.status = status
-        super().__init__(f"{route}: {message}")
+class PelotonRequestFailed(PelotonApiError, common.RequestFailed):
+    """One API request failed. `where` (the route) and `status` say which and how."""
 
 
 class PelotonNotFoundError(PelotonRequestFailed):

@@ -1,4 +1,5 @@
-"""`biolake ingest peloton --inbox`: Peloton CSVs dropped under `<lake>/inbox/peloton/`.
+"""Peloton "Download Workouts" CSVs into bronze: one file (`biolake ingest peloton --csv FILE`),
+or every file dropped under `<lake>/inbox/peloton/` (`biolake ingest peloton --inbox`).
 
 Each file directly in the inbox folder goes through the same path as `--csv FILE` (the one bronze
 writer, the ingestion log), then leaves the inbox, so the next run does not see it again:
@@ -23,12 +24,36 @@ from pathlib import Path, PurePosixPath
 
 from biolake.errors import BiolakeError
 from biolake.lake import Lake
-from ingest_workers.bronze_writer import IngestOutcome, sha256_of
-from ingest_workers.file_ingest import ingest_peloton_csv
+from biolake.sources import PELOTON_CSV
+from ingest_workers.bronze_writer import IngestOutcome, ingest_local_file, sha256_of
+from ingest_workers.ingestion_log import IngestionLog
+from ingest_workers.peloton.csv_export import extract_peloton_csv
 
 INBOX = "inbox/peloton"
 PROCESSED = f"{INBOX}/processed"
 REJECTED = f"{INBOX}/rejected"
+
+
+def ingest_peloton_csv(lake: Lake, path: Path, person_id: str) -> list[IngestOutcome]:
+    """Store one Peloton workouts CSV in bronze (source `peloton_csv`) and log it.
+
+    Args:
+        lake: where bronze and the ingestion log are.
+        path: the CSV as Peloton's "Download Workouts" wrote it (US, metric or older headers).
+        person_id: whose workouts they are.
+
+    Returns one outcome: `ingested`, `already_ingested` (the same bytes were stored before), or
+    `rejected` (not a Peloton workouts CSV: kept in bronze, the reason in the outcome and log).
+
+    Raises:
+        OSError: as `bronze_writer.ingest_local_file` (the file or the lake's storage).
+    """
+    return [
+        ingest_local_file(
+            lake, IngestionLog(lake), path=path, source=PELOTON_CSV, dataset="workouts",
+            person_id=person_id, extractor=extract_peloton_csv, extension="csv",
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,9 @@ def _write_note(lake: Lake, key: str, text: str) -> None:
 
 
 def ingest_peloton_inbox(lake: Lake, person_id: str) -> list[InboxResult]:
+    """Ingest every file waiting in `<lake>/inbox/peloton/` as `ingest_peloton_csv` does, then
+    move it to processed/ or rejected/ (with an `.error.txt` beside it); one result per file.
+    A failure to store one file is its result's `error`, not raised."""
     results = []
     for key in inbox_files(lake):
         name = PurePosixPath(key).name

@@ -26,12 +26,10 @@ picks up where it stopped, since nothing is stored twice.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,29 +38,24 @@ import pyarrow.compute as pc
 
 from biolake.lake import Lake
 from biolake.settings import BiolakeSettings
-from ingest_workers.bronze_writer import INGESTED, IngestOutcome, ingest_local_file
-from ingest_workers.common.clock import Clock, SystemClock
 from biolake.sources import PELOTON_API
-from ingest_workers.extractors import extractor_for
+from ingest_workers.bronze_writer import INGESTED, IngestOutcome
+from ingest_workers.common.bronze_store import store_response
+from ingest_workers.common.clock import Clock, SystemClock
+from ingest_workers.common.errors import LiveSourceError
+from ingest_workers.common.runtime import Runtime, http_client
 from ingest_workers.ingestion_log import IngestionLog
-from ingest_workers.oura.errors import TokenStoreError
-from ingest_workers.oura.sync import OuraRuntime
 from ingest_workers.peloton.api_client import PelotonApiClient, WorkoutsPage, safe_id
-from ingest_workers.peloton.errors import (
-    PelotonApiError,
-    PelotonNotFoundError,
-)
 from ingest_workers.peloton.api_json import (
     GRAPH_DATASET,
     WORKOUTS_DATASET,
     graph_extension,
     graph_workout_id,
+    peloton_api_extractor,
 )
 from ingest_workers.peloton.auth import PelotonAuth0, PelotonCredentials, peloton_token_store
+from ingest_workers.peloton.errors import PelotonNotFoundError
 
-# The same three outside-world handles as the Oura sync (clock, transport, randomness): tests
-# share one FakeClock with the simulator; the default is the real time and network.
-PelotonRuntime = OuraRuntime
 COMPLETE = "COMPLETE"
 
 
@@ -74,14 +67,10 @@ class PelotonConnection:
 
 
 @contextmanager
-def connect(settings: BiolakeSettings, runtime: PelotonRuntime) -> Iterator[PelotonConnection]:
+def connect(settings: BiolakeSettings, runtime: Runtime) -> Iterator[PelotonConnection]:
     """The token store, credentials and API client the settings describe."""
     store = peloton_token_store(settings)
-    http = httpx.Client(
-        transport=runtime.transport, timeout=httpx.Timeout(60.0, connect=15.0),
-        headers={"User-Agent": "bio-lakehouse"},
-    )
-    try:
+    with http_client(runtime) as http:
         auth = PelotonAuth0(
             http, auth_base=settings.peloton_auth_base, client_id=settings.peloton_client_id,
             clock=runtime.clock, rng=runtime.rng,
@@ -95,8 +84,6 @@ def connect(settings: BiolakeSettings, runtime: PelotonRuntime) -> Iterator[Pelo
             rng=runtime.rng,
         )
         yield PelotonConnection(http, credentials, client)
-    finally:
-        http.close()
 
 
 @dataclass
@@ -158,15 +145,12 @@ def _store(
     lake: Lake, log: IngestionLog, *, body: bytes, dataset: str, extension: str, name: str,
     person_id: str, clock: Clock,
 ) -> IngestOutcome:
-    """One response into bronze through the one bronze writer (which reads files)."""
-    with tempfile.TemporaryDirectory(prefix="biolake-peloton-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(body)
-        return ingest_local_file(
-            lake, log, path=path, source=PELOTON_API, dataset=dataset, person_id=person_id,
-            extractor=extractor_for(PELOTON_API, dataset), extension=extension,
-            original_name=name, clock=lambda: datetime.fromtimestamp(clock.now(), UTC),
-        )
+    """One response into bronze through the one bronze writer."""
+    return store_response(
+        lake, log, body=body, source=PELOTON_API, dataset=dataset, name=name,
+        extension=extension, extractor=peloton_api_extractor(dataset), person_id=person_id,
+        clock=clock,
+    )
 
 
 def _wanted(workout: dict[str, Any], since: date | None, known: set[str]) -> bool:
@@ -195,6 +179,21 @@ def sync_peloton(
     every_n: int = 60,
     clock: Clock | None = None,
 ) -> PelotonSyncReport:
+    """Sync the workouts and their performance graphs from the live Peloton API into bronze.
+
+    Args:
+        client: the API client (`connect` builds it from the settings).
+        lake: where bronze and the ingestion log are.
+        person_id: whose data it is (bronze keys and log rows carry it).
+        since: (re)read every workout from this local day on; None: only workouts without a
+            stored graph, stopping at the first page that has nothing new.
+        page_size: workouts per page requested.
+        every_n: seconds per sample of the performance graphs.
+        clock: the time the log records (default: the real time).
+
+    Returns the report. An API or token-store failure does not raise: it stops the walk and is
+    the report's `error` (what was stored before it stays, each stored page complete).
+    """
     clock = clock or SystemClock()
     log = IngestionLog(lake)
     known = known_graph_workouts(log, person_id)  # as before this run: decides where to stop
@@ -233,7 +232,7 @@ def sync_peloton(
             report.object_keys.append(outcome.object_key)
             if _walk_ends(page, since, known):
                 break
-    except (PelotonApiError, TokenStoreError) as exc:
+    except LiveSourceError as exc:  # Peloton's errors and the token store's
         report.error = str(exc)
     return report
 
@@ -243,10 +242,16 @@ def run_peloton_sync(
     lake: Lake,
     *,
     since: date | None = None,
-    runtime: PelotonRuntime | None = None,
+    runtime: Runtime | None = None,
 ) -> PelotonSyncReport:
-    """The whole `biolake ingest peloton --api` run from settings."""
-    runtime = runtime or PelotonRuntime()
+    """The whole `biolake ingest peloton --api` run from settings (see `sync_peloton`).
+
+    Raises:
+        PelotonNotConnectedError: no tokens stored and no refresh token in the settings.
+        PelotonAuthError: the settings' refresh token was refused while filling the store.
+        TokenStoreError: the token store cannot be read or written.
+    """
+    runtime = runtime or Runtime()
     with connect(settings, runtime) as peloton:
         peloton.credentials.ensure_connected()  # no tokens at all: fail before any request
         return sync_peloton(

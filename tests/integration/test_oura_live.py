@@ -33,7 +33,21 @@ from deltalake import write_deltalake
 from biolake.cli import Context, auth_oura, ingest_oura
 from biolake.settings import BiolakeSettings
 from ingest_workers.common.clock import FakeClock, SystemClock
+from ingest_workers.common.errors import TokenStoreConflict
 from ingest_workers.common.http_retry import RetryPolicy, retry_after_seconds, send_with_retries
+from ingest_workers.common.runtime import Runtime
+from ingest_workers.common.token_store import (
+    FileTokenStore,
+    KubernetesSecretTokenStore,
+    TokenPair,
+)
+from ingest_workers.demo.oura_simulator import (
+    ALL_SCOPES,
+    OuraSimulator,
+    document_key,
+    load_saved_pages,
+)
+from ingest_workers.demo.sample_person import generate_sample_person
 from ingest_workers.ingestion_log import SCHEMA, IngestionLog, IngestionLogEntry
 from ingest_workers.oura.api_client import (
     ENDPOINT_SCOPES,
@@ -42,26 +56,18 @@ from ingest_workers.oura.api_client import (
     RequestWindow,
     request_windows,
 )
+from ingest_workers.oura.authorization import authorize
 from ingest_workers.oura.errors import (
     OuraAuthError,
     OuraForbiddenError,
     OuraProtocolError,
     OuraUnavailableError,
     RefreshRejectedError,
-    TokenStoreConflict,
 )
-from ingest_workers.oura.authorization import authorize
 from ingest_workers.oura.oauth import OuraCredentials, OuraOAuth
-from ingest_workers.demo.oura_simulator import ALL_SCOPES, OuraSimulator, document_key, load_saved_pages
-from ingest_workers.oura.sync import OuraRuntime, sync_range
-from ingest_workers.common.token_store import (
-    FileTokenStore,
-    KubernetesSecretTokenStore,
-    OuraTokens,
-)
-from ingest_workers.demo.sample_person import generate_sample_person
-from tests.support.lakes import make_lake, read_delta
+from ingest_workers.oura.sync import sync_range
 from tests.support.kube_secret_server import KubeSecretServer
+from tests.support.lakes import make_lake, read_delta
 
 END = date(2025, 3, 31)
 DAYS = 40
@@ -125,7 +131,7 @@ def log_rows(lake) -> list[dict]:
 class SimContext(Context):
     """The CLI's own Context, carrying the fake clock the simulator also uses."""
 
-    def __init__(self, overrides: dict, runtime: OuraRuntime) -> None:
+    def __init__(self, overrides: dict, runtime: Runtime) -> None:
         super().__init__(overrides)
         self.oura_runtime = runtime
 
@@ -146,21 +152,21 @@ class Rig:
 
     def context(self, **extra) -> SimContext:
         # a transport of its own per run: loopback needs no proxy from the environment
-        runtime = OuraRuntime(clock=self.clock, rng=self.rng, transport=httpx.HTTPTransport())
+        runtime = Runtime(clock=self.clock, rng=self.rng, transport=httpx.HTTPTransport())
         return SimContext(self.overrides(**extra), runtime)
 
-    def connect(self, scopes: frozenset[str] | None = None) -> OuraTokens:
+    def connect(self, scopes: frozenset[str] | None = None) -> TokenPair:
         """Tokens in the file store, as `biolake auth oura` leaves them."""
         answer = self.sim.grant(scopes)
-        tokens = OuraTokens(answer["access_token"], answer["refresh_token"],
-                            self.clock.now() + answer["expires_in"], answer["scope"])
+        tokens = TokenPair(answer["access_token"], answer["refresh_token"],
+                           self.clock.now() + answer["expires_in"], answer["scope"])
         FileTokenStore(self.token_file).save(tokens, None)
         return tokens
 
     def ingest(self, *args: object):
         return CliRunner().invoke(ingest_oura, [str(a) for a in args], obj=self.context())
 
-    def stored_tokens(self) -> OuraTokens:
+    def stored_tokens(self) -> TokenPair:
         tokens = FileTokenStore(self.token_file).load().tokens
         assert tokens is not None
         return tokens
@@ -390,7 +396,7 @@ def test_demo_oura_goes_through_the_live_client(tmp_path, documents):
         (saved / f"{endpoint}_1.json").write_text(json.dumps({"data": docs, "next_token": None}))
     settings, lake = make_lake(tmp_path / "home")
     settings = settings.model_copy(update={"as_of": END})
-    report = sync_sample_person(settings, lake, saved, OuraRuntime(clock=FakeClock()))
+    report = sync_sample_person(settings, lake, saved, Runtime(clock=FakeClock()))
     assert report.failed == []
     for endpoint in DATA_ENDPOINTS:  # all of the sample person, through the client
         assert set(bronze_documents(lake, endpoint)) == {
@@ -443,13 +449,13 @@ def test_file_store_rotation_persists_the_new_pair_before_using_it(rig, tmp_path
 
 def test_file_store_refuses_a_stale_version(tmp_path):
     store = FileTokenStore(tmp_path / "t.json")
-    v1 = store.save(OuraTokens("a1", "r1", None), None)
-    store.save(OuraTokens("a2", "r2", None), v1)
+    v1 = store.save(TokenPair("a1", "r1", None), None)
+    store.save(TokenPair("a2", "r2", None), v1)
     with pytest.raises(TokenStoreConflict):
-        store.save(OuraTokens("a3", "r3", None), v1)
+        store.save(TokenPair("a3", "r3", None), v1)
     with pytest.raises(TokenStoreConflict):
-        store.save(OuraTokens("a3", "r3", None), None)
-    assert store.load().tokens == OuraTokens("a2", "r2", None)
+        store.save(TokenPair("a3", "r3", None), None)
+    assert store.load().tokens == TokenPair("a2", "r2", None)
 
 
 def test_two_local_runs_refresh_once_under_the_file_lock(rig):
@@ -479,35 +485,40 @@ def test_two_local_runs_refresh_once_under_the_file_lock(rig):
 
 
 # -- token rotation: Kubernetes Secret store ------------------------------------------------------------
+def secret_store(api) -> KubernetesSecretTokenStore:
+    """The Secret `biolake/oura-tokens`, labelled as the chart labels Oura's."""
+    return KubernetesSecretTokenStore(api, "biolake", "oura-tokens", component="oura-tokens")
+
+
 def test_kubernetes_secret_store_round_trip_and_409(documents):
     with KubeSecretServer() as kube:
-        store = KubernetesSecretTokenStore(kube.core_api(), "biolake", "oura-tokens")
+        store = secret_store(kube.core_api())
         assert store.load().tokens is None and store.load().version is None
-        v1 = store.save(OuraTokens("a1", "r1", 1.5e9, "daily"), None)
+        v1 = store.save(TokenPair("a1", "r1", 1.5e9, "daily"), None)
         loaded = store.load()
-        assert (loaded.tokens, loaded.version) == (OuraTokens("a1", "r1", 1.5e9, "daily"), v1)
+        assert (loaded.tokens, loaded.version) == (TokenPair("a1", "r1", 1.5e9, "daily"), v1)
         secret = kube.secrets[("biolake", "oura-tokens")]
         secret["data"]["note"] = "a2VwdA=="  # another key of the Secret ("kept")
         secret["metadata"]["annotations"] = {"meta.helm.sh/release-name": "biolake"}
-        v2 = store.save(OuraTokens("a2", "r2", None), v1)
+        v2 = store.save(TokenPair("a2", "r2", None), v1)
         assert v2 != v1
         with pytest.raises(TokenStoreConflict):
-            store.save(OuraTokens("a3", "r3", None), v1)  # stale resourceVersion: 409
+            store.save(TokenPair("a3", "r3", None), v1)  # stale resourceVersion: 409
         with pytest.raises(TokenStoreConflict):
-            store.save(OuraTokens("a3", "r3", None), None)  # exists already: 409
+            store.save(TokenPair("a3", "r3", None), None)  # exists already: 409
         assert kube.conflicts == 2
         secret = kube.secrets[("biolake", "oura-tokens")]
         assert secret["data"]["note"] == "a2VwdA=="
         assert secret["metadata"]["annotations"] == {"meta.helm.sh/release-name": "biolake"}
         assert secret["metadata"]["labels"]["app.kubernetes.io/component"] == "oura-tokens"
-        assert store.load().tokens == OuraTokens("a2", "r2", None)
+        assert store.load().tokens == TokenPair("a2", "r2", None)
 
 
 class RacingSecretStore(KubernetesSecretTokenStore):
     """Both runs read the Secret before either refreshes: the race is certain, not likely."""
 
     def __init__(self, api, barrier: threading.Barrier) -> None:
-        super().__init__(api, "biolake", "oura-tokens")
+        super().__init__(api, "biolake", "oura-tokens", component="oura-tokens")
         self._barrier, self._first = barrier, True
 
     def load(self):
@@ -526,8 +537,8 @@ def test_concurrent_refreshers_race_on_the_secret(documents, reuse_interval):
     with (OuraSimulator(documents, refresh_reuse_interval_s=reuse_interval) as sim,
           KubeSecretServer() as kube):
         answer = sim.grant()
-        initial = OuraTokens(answer["access_token"], answer["refresh_token"], None, answer["scope"])
-        KubernetesSecretTokenStore(kube.core_api(), "biolake", "oura-tokens").save(initial, None)
+        initial = TokenPair(answer["access_token"], answer["refresh_token"], None, answer["scope"])
+        secret_store(kube.core_api()).save(initial, None)
         sim.expire_access_tokens()
         barrier = threading.Barrier(2)
         results: dict[int, str] = {}
@@ -548,7 +559,7 @@ def test_concurrent_refreshers_race_on_the_secret(documents, reuse_interval):
         for t in threads:
             t.join(30)
 
-        stored = KubernetesSecretTokenStore(kube.core_api(), "biolake", "oura-tokens").load().tokens
+        stored = secret_store(kube.core_api()).load().tokens
         assert results[0] == results[1] == stored.access_token != initial.access_token
         assert sorted((c.stats.refreshed, c.stats.adopted) for c in runs.values()) == [(0, 1), (1, 0)]
         if reuse_interval:
@@ -804,7 +815,7 @@ def test_refresh_rejected_is_final_after_the_settle_waits(rig):
 
 
 def test_secrets_stay_out_of_reprs_and_settings():
-    tokens = OuraTokens("access-secret", "refresh-secret", 1.0, "daily")
+    tokens = TokenPair("access-secret", "refresh-secret", 1.0, "daily")
     assert "secret" not in repr(tokens) and "secret" not in str(tokens)
     settings = BiolakeSettings(oura_client_id="app", oura_client_secret="client-secret")
     assert "client-secret" not in repr(settings)

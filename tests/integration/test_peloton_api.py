@@ -30,14 +30,14 @@ from click.testing import CliRunner
 from biolake.cli import Context, ingest_peloton
 from biolake.errors import ConfigError, InputFormatError
 from ingest_workers.common.clock import Clock, FakeClock, SystemClock
+from ingest_workers.common.runtime import Runtime
 from ingest_workers.demo.peloton_documents import KM_PER_MILE, api_documents_from_csv
+from ingest_workers.demo.peloton_simulator import PelotonSimulator
+from ingest_workers.demo.sample_person import generate_sample_person
 from ingest_workers.peloton.api_json import (
     extract_peloton_performance_graph,
     extract_peloton_workouts_page,
 )
-from ingest_workers.demo.peloton_simulator import PelotonSimulator
-from ingest_workers.peloton.sync import PelotonRuntime
-from ingest_workers.demo.sample_person import generate_sample_person
 from tests.support.lakes import make_lake, read_delta
 
 END = date(2025, 3, 31)
@@ -84,7 +84,7 @@ def log_rows(lake) -> list[dict]:
 class SimContext(Context):
     """The CLI's own Context, carrying the fake clock and transport the test chose."""
 
-    def __init__(self, overrides: dict, runtime: PelotonRuntime) -> None:
+    def __init__(self, overrides: dict, runtime: Runtime) -> None:
         super().__init__(overrides)
         self.peloton_runtime = runtime
 
@@ -123,7 +123,7 @@ class Rig:
             "peloton_page_size": PAGE_SIZE, **extra,
         }
         transport = self.transport or httpx.HTTPTransport()  # loopback: no proxy from the env
-        return SimContext(overrides, PelotonRuntime(clock=self.clock, transport=transport))
+        return SimContext(overrides, Runtime(clock=self.clock, transport=transport))
 
     def ingest(self, *args: object, **extra):
         return CliRunner().invoke(ingest_peloton, [str(a) for a in args], obj=self.context(**extra))

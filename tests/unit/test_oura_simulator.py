@@ -27,9 +27,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ingest_workers.common.clock import FakeClock
-from ingest_workers.oura.api_client import ENDPOINT_SCOPES
 from ingest_workers.demo.oura_simulator import ALL_SCOPES, OuraSimulator, load_saved_pages
 from ingest_workers.demo.sample_person import generate_sample_person
+from ingest_workers.oura.api_client import ENDPOINT_SCOPES
 from tests.support.paths import OURA_OPENAPI_SPEC, REAL_FIXTURES
 
 SPEC = OURA_OPENAPI_SPEC
