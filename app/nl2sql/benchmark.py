@@ -36,8 +36,9 @@ MAX_PERMUTED_COLUMNS = 6  # 720 column orders at most
 class Question:
     id: str
     question: str
-    sql: str
+    sql: str  # empty for a question that must be declined
     ordered: bool = False
+    decline: bool = False  # answering it at all is wrong (the weather, a vague question)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class Report:
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
 
+    def share(self, status: str) -> float:
+        return self.count(status) / len(self.outcomes) if self.outcomes else 0.0
+
     @property
     def accuracy(self) -> float:
         return self.count("correct") / len(self.outcomes) if self.outcomes else 0.0
@@ -71,14 +75,15 @@ class Report:
     def lines(self) -> Iterator[str]:
         total = len(self.outcomes)
         yield (
-            f"{self.translator}: execution accuracy {self.accuracy:.1%} "
-            f"({self.count('correct')}/{total}); wrong {self.count('wrong')}, "
-            f"not understood {self.count('not_understood')}, errors {self.count('error')}"
+            f"{self.translator}: right {self.count('correct')}/{total} ({self.accuracy:.1%}), "
+            f"wrong {self.count('wrong')} ({self.share('wrong'):.1%}), "
+            f"declined {self.count('not_understood')} ({self.share('not_understood'):.1%}), "
+            f"errors {self.count('error')}"
         )
         for status, title in (
             ("wrong", "wrong answers"),
             ("error", "SQL that failed"),
-            ("not_understood", "not understood"),
+            ("not_understood", "declined"),
         ):
             failed = [o for o in self.outcomes if o.status == status]
             if failed:
@@ -97,16 +102,24 @@ def load_benchmark(path: Path = QUESTIONS) -> Benchmark:
     questions, seen = [], set()
     for number, item in enumerate(data.get("questions") or [], start=1):
         if not isinstance(item, dict) or not all(
-            isinstance(item.get(k), str) for k in ("id", "question", "sql")
+            isinstance(item.get(k), str)
+            for k in ("id", "question") + (() if item.get("decline") else ("sql",))
         ):
             raise BenchmarkError(
-                f"{path}: question #{number} needs 'id', 'question' and 'sql' strings"
+                f"{path}: question #{number} needs 'id', 'question' and 'sql' strings "
+                "(or 'decline: true')"
             )
         if item["id"] in seen:
             raise BenchmarkError(f"{path}: question id {item['id']!r} is used twice")
         seen.add(item["id"])
         questions.append(
-            Question(item["id"], item["question"], item["sql"], bool(item.get("ordered")))
+            Question(
+                item["id"],
+                item["question"],
+                str(item.get("sql") or ""),
+                bool(item.get("ordered")),
+                bool(item.get("decline")),
+            )
         )
     if not questions:
         raise BenchmarkError(f"{path}: no questions")
@@ -181,6 +194,9 @@ def evaluate(
     asker = Asker(bench_settings, lake, service, client=client, fallback=False)
     report = Report(translator)
     for question in benchmark.questions:
+        if question.decline:
+            report.outcomes.append(_declined_rightly(asker, question))
+            continue
         try:
             gold = service.query(question.sql)
         except QueryError as exc:
@@ -204,3 +220,14 @@ def evaluate(
             )
             report.outcomes.append(Outcome(question, "wrong", detail, answer.sql))
     return report
+
+
+def _declined_rightly(asker: Asker, question: Question) -> Outcome:
+    """A question that must be declined: declining is right, any answer is wrong."""
+    try:
+        answer = asker.ask(question.question)
+    except NotUnderstood as exc:
+        return Outcome(question, "correct", f"declined: {exc}")
+    except (Nl2SqlError, QueryError) as exc:
+        return Outcome(question, "error", str(exc))
+    return Outcome(question, "wrong", f"answered a question it should decline; SQL: {answer.sql}")

@@ -1,4 +1,5 @@
-"""A deterministic synthetic person for the NL-to-SQL tests: 120 days of the core gold table.
+"""A deterministic synthetic person for the NL-to-SQL tests: 120 days of the core gold table,
+with the silver tables questions reach for (workouts, SpO2, sleep periods).
 
 Written with delta-rs (no Spark) in the exact column types Spark gives
 `gold/daily_readiness_performance` (see `spark_jobs/gold/daily.py`). The shape is what a real
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pyarrow as pa
 
@@ -142,21 +143,135 @@ def synthetic_gold() -> pa.Table:
     return pa.Table.from_pylist(rows, schema=SCHEMA)
 
 
+_INSTRUCTORS = ("Alex Toussaint", "Emma Lovewell", "Matt Wilpers", "Robin Arzon", "Ben Alldis")
+_TITLES = {
+    "cycling": "Ride",
+    "strength": "Full Body Strength",
+    "stretching": "Post-Ride Stretch",
+    "yoga": "Yoga Flow",
+    "meditation": "Sleep Meditation",
+    "bike_bootcamp": "Bike Bootcamp",
+}
+
+
 def synthetic_workouts(gold: pa.Table) -> pa.Table:
-    """A thin silver `workouts` table, one row per discipline of each workout day of `me`."""
+    """Silver `workouts` of `me`: one row per discipline of each workout day, with the columns
+    the questions about single workouts read (instructor, title, start, calories, heart rate).
+
+    Its own random stream, so the gold rows stay what they were."""
+    rng = random.Random(17)
     rows = []
     for row in gold.to_pylist():
         if row["person_id"] != "me":
             continue
         for i, discipline in enumerate(row["disciplines"]):
+            minutes = row["workout_minutes"] / len(row["disciplines"])
+            output = row["total_output_kj"] if i == 0 else 0.0
+            start = datetime.combine(row["day"], time(6 + 11 * (row["day"].day % 2), 0))
+            start += timedelta(minutes=40 * i + rng.randrange(0, 15))
             rows.append(
                 {
                     "person_id": "me",
                     "workout_id": f"w-{row['day']:%Y%m%d}-{i}",
+                    "started_at": start,
+                    "started_local": f"{start - timedelta(hours=5):%Y-%m-%d %H:%M}",
                     "day": row["day"],
                     "discipline": discipline,
-                    "duration_min": row["workout_minutes"] / len(row["disciplines"]),
-                    "output_kj": row["total_output_kj"] if i == 0 else 0.0,
+                    "title": f"{round(minutes)} min {_TITLES[discipline]}",
+                    "instructor": _INSTRUCTORS[rng.randrange(len(_INSTRUCTORS))],
+                    "duration_min": minutes,
+                    "output_kj": output,
+                    "avg_watts": round(output * 1000 / (minutes * 60), 2) if output else None,
+                    "calories_kcal": round(minutes * (6 + 5 * rng.random()), 1),
+                    "avg_hr": round(105 + 50 * rng.random(), 1)
+                    if discipline != "meditation"
+                    else None,
+                    "source": "peloton_csv",
+                }
+            )
+            if discipline == "cycling" and row["day"].day % 4 == 0:
+                # the Peloton app wrote the ride into Apple Health too: the same session, which
+                # the core table does not count twice (a start within 10 minutes)
+                copy = dict(
+                    rows[-1], workout_id=f"ah-{row['day']:%Y%m%d}-{i}", source="apple_health"
+                )
+                copy.update(title="Cycling", instructor=None, output_kj=None, avg_watts=None)
+                copy["started_at"] = start + timedelta(seconds=50)
+                rows.append(copy)
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("person_id", pa.string()),
+                ("workout_id", pa.string()),
+                ("started_at", pa.timestamp("us", tz="UTC")),
+                ("started_local", pa.string()),
+                ("day", pa.date32()),
+                ("discipline", pa.string()),
+                ("title", pa.string()),
+                ("instructor", pa.string()),
+                ("duration_min", pa.float64()),
+                ("output_kj", pa.float64()),
+                ("avg_watts", pa.float64()),
+                ("calories_kcal", pa.float64()),
+                ("avg_hr", pa.float64()),
+                ("source", pa.string()),
+            ]
+        ),
+    )
+
+
+def synthetic_spo2(gold: pa.Table) -> pa.Table:
+    """Silver `oura_daily_spo2`: the ring's nightly SpO2 average on the days with ring data."""
+    rng = random.Random(29)
+    rows = [
+        {
+            "person_id": r["person_id"],
+            "id": f"spo2-{r['person_id']}-{r['day']:%Y%m%d}",
+            "day": r["day"],
+            "spo2_average_pct": round(93.2 + 4.5 * rng.random(), 3),
+            "breathing_disturbance_index": rng.randrange(0, 12),
+        }
+        for r in gold.to_pylist()
+        if r["sleep_score"] is not None
+    ]
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("person_id", pa.string()),
+                ("id", pa.string()),
+                ("day", pa.date32()),
+                ("spo2_average_pct", pa.float64()),
+                ("breathing_disturbance_index", pa.int32()),
+            ]
+        ),
+    )
+
+
+def synthetic_sleep_periods(gold: pa.Table) -> pa.Table:
+    """Silver `oura_sleep`: each ring night's long sleep, and a nap on some days."""
+    rng = random.Random(41)
+    rows = []
+    for r in gold.to_pylist():
+        if r["total_sleep_hours"] is None:
+            continue
+        total = round(r["total_sleep_hours"] * 3600)
+        periods = [("long_sleep", total)]
+        if rng.random() < 0.15:
+            periods.append(("late_nap", 1200 + rng.randrange(0, 1800)))
+        for n, (kind, seconds) in enumerate(periods):
+            rows.append(
+                {
+                    "person_id": r["person_id"],
+                    "id": f"sleep-{r['person_id']}-{r['day']:%Y%m%d}-{n}",
+                    "day": r["day"],
+                    "type": kind,
+                    "total_sleep_s": seconds,
+                    "deep_sleep_s": round(seconds * (0.1 + 0.12 * rng.random())),
+                    "rem_sleep_s": round(seconds * (0.15 + 0.1 * rng.random())),
+                    "average_hrv_ms": r["hrv_avg"],
+                    "lowest_hr_bpm": r["resting_hr"],
                 }
             )
     return pa.Table.from_pylist(
@@ -164,11 +279,14 @@ def synthetic_workouts(gold: pa.Table) -> pa.Table:
         schema=pa.schema(
             [
                 ("person_id", pa.string()),
-                ("workout_id", pa.string()),
+                ("id", pa.string()),
                 ("day", pa.date32()),
-                ("discipline", pa.string()),
-                ("duration_min", pa.float64()),
-                ("output_kj", pa.float64()),
+                ("type", pa.string()),
+                ("total_sleep_s", pa.int64()),
+                ("deep_sleep_s", pa.int64()),
+                ("rem_sleep_s", pa.int64()),
+                ("average_hrv_ms", pa.float64()),
+                ("lowest_hr_bpm", pa.int32()),
             ]
         ),
     )
@@ -186,4 +304,6 @@ def write_lake(home) -> tuple:
     gold = synthetic_gold()
     write_deltalake(lake.table_uri("gold", "daily_readiness_performance"), gold)
     write_deltalake(lake.table_uri("silver", "workouts"), synthetic_workouts(gold))
+    write_deltalake(lake.table_uri("silver", "oura_daily_spo2"), synthetic_spo2(gold))
+    write_deltalake(lake.table_uri("silver", "oura_sleep"), synthetic_sleep_periods(gold))
     return settings, lake
