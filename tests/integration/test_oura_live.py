@@ -67,7 +67,7 @@ from ingest_workers.oura.errors import (
 from ingest_workers.oura.oauth import OuraCredentials, OuraOAuth
 from ingest_workers.oura.sync import sync_range
 from tests.support.kube_secret_server import KubeSecretServer
-from tests.support.lakes import make_lake, read_delta
+from tests.support.lakes import ingestion_log_rows, make_lake, read_delta
 
 END = date(2025, 3, 31)
 DAYS = 40
@@ -118,13 +118,6 @@ def bronze_documents(lake, endpoint: str) -> dict[tuple, dict]:
         document_key(endpoint, doc): doc
         for body in bronze_pages(lake, endpoint).values() for doc in json.loads(body)["data"]
     }
-
-
-def log_rows(lake) -> list[dict]:
-    if not (lake.local_root() / "_ops" / "ingestion_log").exists():
-        return []
-    frame = read_delta(lake, "_ops", "ingestion_log")
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 # -- the rig: simulator, fake clock, home, and the CLI commands ---------------------------------------
@@ -193,7 +186,7 @@ def assert_complete_sync(rig: Rig, documents: dict, first: date, last: date) -> 
         assert expected_keys(documents, endpoint, first, last) <= set(stored), endpoint
         if endpoint != "heartrate":
             assert set(stored) == expected_keys(documents, endpoint, first, last), endpoint
-    rows = log_rows(rig.lake)
+    rows = ingestion_log_rows(rig.lake)
     assert sorted(r["object_key"] for r in rows) == sorted(bronze_pages(rig.lake))
     assert {r["status"] for r in rows} == {"ingested"}
     assert {(r["source"], r["person_id"]) for r in rows} == {("oura_api", "me")}
@@ -210,7 +203,7 @@ def test_normal_multi_page_sync(rig, documents):
     pages = {e: len(bronze_pages(rig.lake, e)) for e in ENDPOINT_SCOPES}
     assert pages["daily_readiness"] == -(-len(expected_keys(documents, "daily_readiness", FIRST, END)) // 10) > 1
     assert pages["heartrate"] > 2  # two 28-day windows, several pages each
-    rows = log_rows(rig.lake)
+    rows = ingestion_log_rows(rig.lake)
     log = IngestionLog(rig.lake)
     for endpoint in ENDPOINT_SCOPES:
         assert log.watermark("me", "oura_api", endpoint) == END
@@ -339,7 +332,7 @@ def test_missing_scope_fails_that_endpoint_only(rig, documents):
     assert "error: heartrate: 403 Forbidden" in result.stderr
     assert "granted without the 'heartrate' scope" in result.stderr
     assert [r.status for r in rig.sim.requests if r.path.endswith("/heartrate")] == [403]
-    rows = log_rows(rig.lake)
+    rows = ingestion_log_rows(rig.lake)
     assert {r["dataset"] for r in rows} == set(ENDPOINT_SCOPES) - {"heartrate"}
     assert IngestionLog(rig.lake).watermark("me", "oura_api", "heartrate") is None
     for endpoint in DATA_ENDPOINTS:
@@ -356,7 +349,7 @@ def test_overlapping_rerun_duplicates_nothing(rig, documents):
     lookback_start = MID - timedelta(days=7)
     assert f"oura_api/daily_sleep               {lookback_start}..{END}" in second.stdout
     assert_complete_sync(rig, documents, FIRST, END)
-    rows = log_rows(rig.lake)
+    rows = ingestion_log_rows(rig.lake)
     assert len(rows) == len({r["object_key"] for r in rows}) == len(bronze_pages(rig.lake))
     # the look-back days were served twice and are in bronze twice (raw pages), once per key
     sleep_days = Counter(d["day"] for body in bronze_pages(rig.lake, "daily_sleep").values()
@@ -836,7 +829,7 @@ def test_an_ingestion_log_from_before_the_window_columns_gains_them(tmp_path):
     log.record(IngestionLogEntry(**{**row, "object_key": "bronze/b"}))
     log.mark_window(["bronze/a", "bronze/b"], date(2025, 3, 1), date(2025, 3, 31))
     log.mark_window(["bronze/a"], date(2025, 1, 1), date(2025, 1, 31))  # older: kept as is
-    rows = {r["object_key"]: r for r in log_rows(lake)}
+    rows = {r["object_key"]: r for r in ingestion_log_rows(lake)}
     assert {k: (str(r["window_start"]), str(r["window_end"])) for k, r in rows.items()} == {
         "bronze/a": ("2025-03-01", "2025-03-31"), "bronze/b": ("2025-03-01", "2025-03-31")}
     assert log.watermark("me", "oura_api", "sleep") == date(2025, 3, 31)

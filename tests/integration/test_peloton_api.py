@@ -38,7 +38,7 @@ from ingest_workers.peloton.api_json import (
     extract_peloton_performance_graph,
     extract_peloton_workouts_page,
 )
-from tests.support.lakes import make_lake, read_delta
+from tests.support.lakes import ingestion_log_rows, make_lake, read_delta
 
 END = date(2025, 3, 31)
 TIMEZONE = "America/New_York"  # the sample person's
@@ -71,13 +71,6 @@ def lake_files(lake, prefix: str = "") -> dict[str, bytes]:
 
 def bronze(lake, dataset: str) -> dict[str, bytes]:
     return lake_files(lake, f"bronze/peloton_api/{dataset}/")
-
-
-def log_rows(lake) -> list[dict]:
-    if not (lake.local_root() / "_ops" / "ingestion_log").exists():
-        return []
-    frame = read_delta(lake, "_ops", "ingestion_log")
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 # -- the rig: simulator, fake clock, home, and the CLI command -------------------------------------
@@ -159,7 +152,7 @@ def assert_bronze_is_what_was_served(rig: Rig) -> None:
               for key, body in graphs.items()}
     assert set(stored) == set(served)
     assert all(served[w] == {body} for w, body in stored.items())
-    rows = log_rows(rig.lake)
+    rows = ingestion_log_rows(rig.lake)
     assert sorted(r["object_key"] for r in rows) == sorted([*pages, *graphs])
     assert {(r["source"], r["status"], r["person_id"]) for r in rows} == {
         ("peloton_api", "ingested", "me")}
@@ -188,7 +181,7 @@ def test_normal_multi_page_sync(rig, sample):
                                          key=lambda b: json.loads(b)["page"])
               for w in json.loads(body)["data"]]
     assert listed == [w["id"] for w in sample["documents"].workouts]
-    rows = {r["dataset"]: r for r in log_rows(rig.lake) if r["dataset"] == "workouts"}
+    rows = {r["dataset"]: r for r in ingestion_log_rows(rig.lake) if r["dataset"] == "workouts"}
     assert rows["workouts"]["record_count"] == PAGE_SIZE
     assert "pages=3 new=3 workouts=24" in result.output
     assert "fetched=24 new=24 missing=0" in result.output
@@ -198,7 +191,7 @@ def test_every_graph_is_stored_before_its_page(tmp_path, sample):
     with running_rig(sample, tmp_path / "home", SystemClock()) as rig:  # real, ordered log times
         assert rig.ingest("--api").exit_code == 0
 
-    order = sorted(log_rows(rig.lake), key=lambda r: r["finished_at"])
+    order = sorted(ingestion_log_rows(rig.lake), key=lambda r: r["finished_at"])
     seen_graphs: set[str] = set()
     for row in order:
         if row["dataset"] == "performance_graph":
@@ -312,12 +305,12 @@ def test_rerun_overlapping_duplicates_nothing(rig, sample):
     assert bronze(rig.lake, "performance_graph") == graphs_before
     assert graph_ids(rig.lake) == sorted(w["id"] for w in workouts)
 
-    log_before, files_before = log_rows(rig.lake), lake_files(rig.lake, "bronze/")
+    log_before, files_before = ingestion_log_rows(rig.lake), lake_files(rig.lake, "bronze/")
     again = rig.ingest("--api", "--since", oldest.isoformat())
     assert again.exit_code == 0, again.output
     assert "pages=3 new=0" in again.output and "fetched=24 new=0" in again.output
     assert lake_files(rig.lake, "bronze/") == files_before
-    assert sorted(r["object_key"] for r in log_rows(rig.lake)) == sorted(
+    assert sorted(r["object_key"] for r in ingestion_log_rows(rig.lake)) == sorted(
         r["object_key"] for r in log_before)
     assert_bronze_is_what_was_served(rig)
 
@@ -372,7 +365,7 @@ def test_inbox_ingests_each_csv_once_and_moves_it_out(rig, sample, tmp_path):
         "inbox/peloton/rejected/steps.csv": broken,
     }
     assert b"steps.csv" in note and b"not a Peloton workouts CSV" in note and b"line 1" in note
-    rows = {r["original_name"]: r for r in log_rows(rig.lake)}
+    rows = {r["original_name"]: r for r in ingestion_log_rows(rig.lake)}
     assert set(rows) == {"workouts.csv", "older_export.csv", "steps.csv"}
     assert (rows["workouts.csv"]["status"], rows["workouts.csv"]["record_count"]) == (
         "ingested", WORKOUTS)
@@ -382,11 +375,11 @@ def test_inbox_ingests_each_csv_once_and_moves_it_out(rig, sample, tmp_path):
     assert "not a Peloton workouts CSV" in rows["steps.csv"]["error"]
     assert len(lake_files(rig.lake, "bronze/peloton_csv/")) == 3  # the rejected bytes are kept too
 
-    log_before = log_rows(rig.lake)
+    log_before = ingestion_log_rows(rig.lake)
     rerun = rig.ingest("--inbox")
     assert rerun.exit_code == 0, rerun.output
     assert "inbox: 0 files, 0 rejected" in rerun.output
-    assert len(log_rows(rig.lake)) == len(log_before)
+    assert len(ingestion_log_rows(rig.lake)) == len(log_before)
 
     # the next export is called workouts.csv again: same bytes store nothing, the name is kept free
     drop(rig.lake, tmp_path, "workouts.csv", full)
@@ -395,7 +388,7 @@ def test_inbox_ingests_each_csv_once_and_moves_it_out(rig, sample, tmp_path):
     assert again.output.split()[0] == "already_ingested"
     suffixed = f"inbox/peloton/processed/workouts.{hashlib.sha256(full).hexdigest()[:12]}.csv"
     assert lake_files(rig.lake, suffixed) == {suffixed: full}
-    assert len(log_rows(rig.lake)) == len(log_before)
+    assert len(ingestion_log_rows(rig.lake)) == len(log_before)
 
 
 @pytest.mark.s3

@@ -26,6 +26,14 @@ def read_delta(lake, layer: str, table: str):
     return DeltaTable(lake.table_uri(layer, table)).to_pandas()
 
 
+def ingestion_log_rows(lake) -> list[dict]:
+    """The ingestion log of a local lake as plain dicts (None for nulls); [] before any ingest."""
+    if not (lake.local_root() / "_ops" / "ingestion_log").exists():
+        return []
+    frame = read_delta(lake, "_ops", "ingestion_log")
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 GOLD_SCHEMA = pa.schema([  # trino/views/daily_readiness_performance.sql, spark_jobs/gold/daily.py
     ("person_id", pa.string()), ("day", pa.date32()), ("readiness_score", pa.int32()),
     ("sleep_score", pa.int32()), ("activity_score", pa.int32()), ("hrv_balance", pa.int32()),
