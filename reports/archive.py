@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from biolake.files import write_private
 from biolake.lake import Lake
 from reports.week import WEEK_LABEL, ReportError, Week
 
@@ -35,9 +36,7 @@ def write_report(html: str, week: Week, out_dir: Path, lake: Lake | None) -> Wri
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     local = out_dir / f"{week.label}.html"
-    partial = local.with_suffix(".partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(local)
+    write_private(local, html.encode("utf-8"))  # health data: the owner's only
     key = None
     if lake is not None:
         key = f"{LAKE_PREFIX}/{week.label}.html"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import asdict
 from pathlib import Path
 
 from app.nl2sql.translation import Translation
+from biolake.files import write_private
 
 
 def normalize_question(question: str) -> str:
@@ -42,10 +42,4 @@ class TranslationCache:
             return None
 
     def put(self, key: str, translation: Translation) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self.directory / f"{key}.json"
-        partial = path.with_suffix(".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(asdict(translation), out)
-        partial.replace(path)
+        write_private(self.directory / f"{key}.json", json.dumps(asdict(translation)).encode())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from app.serving.engines.base import QueryEngine, QueryResult
 from app.serving.gold_views import GOLD_SCHEMA, LAKE_SCHEMA, VIEW_NAMES
 from app.serving.sql_guard import DIALECT, check_read_only
 from biolake.delta_tables import list_tables, open_table
+from biolake.files import write_private
 from biolake.lake import GOLD, OPS, SILVER, Lake
 from biolake.settings import BiolakeSettings
 
@@ -55,13 +55,8 @@ class QueryCache:
         return QueryResult(**data)
 
     def put(self, key: str, result: QueryResult) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self.directory / f"{key}.json"
-        partial = path.with_suffix(".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump({k: v for k, v in result.as_json().items() if k != "cached"}, out)
-        partial.replace(path)
+        document = {k: v for k, v in result.as_json().items() if k != "cached"}
+        write_private(self.directory / f"{key}.json", json.dumps(document).encode())
 
 
 def make_engine(settings: BiolakeSettings, lake: Lake) -> QueryEngine:

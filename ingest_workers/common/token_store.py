@@ -23,13 +23,13 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from biolake.files import write_private
 from ingest_workers.common.errors import TokenStoreConflict, TokenStoreError
 
 # A refresh is due this many seconds before `expires_at`, so a token does not lapse mid-request.
@@ -182,24 +182,10 @@ class FileTokenStore:
 
     def _replace(self, data: bytes) -> None:
         self._ensure_folder()
-        # mkstemp creates the file 0600, so the tokens are never readable by others, not even
-        # for the moment between write and rename
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
+        try:  # 0600 from the first byte: the tokens are never readable by others
+            write_private(self.path, data)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise TokenStoreError(f"{self.description}: cannot write: {exc.strerror}") from exc
-        folder = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)  # the rename itself survives a crash
-        finally:
-            os.close(folder)
 
 
 # -- Kubernetes Secret ----------------------------------------------------------------------------
