@@ -30,12 +30,26 @@ from biolake.settings import BiolakeSettings
 SQL_DIR = Path(__file__).with_name("sql")
 STALE_AFTER = timedelta(days=2)  # a source with no new object for longer is flagged stale
 KPI_DAYS = 30
+TREND_DAYS = (30, 90, 365)
+TREND_MEASURES = {  # gold column -> label; each drawn as its 7-day mean
+    "readiness_score": "Readiness", "sleep_score": "Sleep score", "hrv_avg": "HRV (ms)",
+    "resting_hr": "Resting HR (bpm)", "total_output_kj": "Output (kJ/day)",
+}
+MEAN_DAYS = 7
+WORKOUT_PERIODS = {"Last 30 days": 30, "Last 90 days": 90, "Last 365 days": 365, "All": None}
+EARLIEST = date(1970, 1, 1)  # the first day of the "All" period
 
 
 def fill_sql(name: str, **values: Any) -> str:
-    """A query of `sql/<name>.sql` with its :placeholders replaced by sqlglot literals."""
+    """A query of `sql/<name>.sql` with its :placeholders replaced by sqlglot literals (None
+    becomes NULL); a placeholder left without a value is an error, never sent."""
     parsed = sqlglot.parse_one((SQL_DIR / f"{name}.sql").read_text(), read=DIALECT)
-    return exp.replace_placeholders(parsed, **values).sql(dialect=DIALECT, comments=False)
+    literals = {k: exp.null() if v is None else v for k, v in values.items()}
+    filled = exp.replace_placeholders(parsed, **literals)
+    missing = sorted({p.name for p in filled.find_all(exp.Placeholder)})
+    if missing:
+        raise ValueError(f"sql/{name}.sql needs values for {', '.join(missing)}")
+    return filled.sql(dialect=DIALECT, comments=False)
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,27 @@ class SourceFreshness:
     last_ingested: datetime | None
     objects: int
     stale: bool
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The Overview's trend panel over `period`: every calendar day with the measures' 7-day
+    means (`<column>_7d`), each ISO week's training load, and the anomaly analysis' low days."""
+
+    period: Period
+    daily: pd.DataFrame  # day (Timestamp), the TREND_MEASURES and their _7d means
+    weekly: pd.DataFrame  # week (the Monday), output_kj, workout_minutes
+    anomalies: pd.DataFrame  # day, readiness, hrv, low (the measures below the threshold)
+
+
+@dataclass(frozen=True)
+class WorkoutFilter:
+    """Which workouts the Workouts tab shows: a period ending today (None: all of them), one
+    discipline and one instructor (None: any)."""
+
+    days: int | None = None
+    discipline: str | None = None
+    instructor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +173,49 @@ class DashboardStore(param.Parameterized):
             out.append(SourceFreshness(str(source), last_dt, len(group), stale))
         return out
 
+    def trend(self, days: int = 90) -> Trend:
+        """The trend panel's data over the `days` days ending today (reads six days more, so
+        the first day's 7-day mean has its week)."""
+        from app.insights.anomalies import analyze
+
+        period = Period.ending(self.today, days)
+        result = self.queries.query(fill_sql(
+            "trend", person_id=self.person_id,
+            first_day=period.start - timedelta(days=MEAN_DAYS - 1), last_day=period.end))
+        rows = pd.DataFrame(result.rows, columns=result.columns)
+        return trend_of(rows, period, analyze(rows, period).anomaly_days)
+
+    def workout_choices(self) -> tuple[list[str], list[str]]:
+        """The person's disciplines and instructors, sorted."""
+        result = self.queries.query(fill_sql("workout_choices", person_id=self.person_id))
+        frame = pd.DataFrame(result.rows, columns=result.columns)
+        return (sorted(frame["discipline"].dropna().astype(str).unique()),
+                sorted(frame["instructor"].dropna().astype(str).unique()))
+
+    def workouts(self, chosen: WorkoutFilter = WorkoutFilter()) -> pd.DataFrame:
+        """The chosen workouts, newest first (each session once: see sql/workouts.sql)."""
+        first = EARLIEST if chosen.days is None else Period.ending(self.today, chosen.days).start
+        result = self.queries.query(fill_sql(
+            "workouts", person_id=self.person_id, first_day=first, last_day=self.today,
+            discipline=chosen.discipline, instructor=chosen.instructor))
+        frame = pd.DataFrame(result.rows, columns=result.columns)
+        frame["day"] = pd.to_datetime(frame["day"])
+        frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True, format="ISO8601")
+        for column in ("duration_min", "output_kj", "avg_watts", "avg_cadence_rpm", "avg_hr",
+                       "calories_kcal", "distance_km"):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        return frame
+
+    def next_day_readiness(self, workouts: pd.DataFrame, days: int | None) -> pd.DataFrame:
+        """Mean readiness on the day after a workout of each discipline, and after a day
+        without any ("rest day"), over the days of `workouts`' period that have a next day."""
+        first = (EARLIEST if days is None else Period.ending(self.today, days).start)
+        if days is None and len(workouts):
+            first = workouts["day"].min().date()
+        result = self.queries.query(fill_sql("trend", person_id=self.person_id,
+                                             first_day=first, last_day=self.today))
+        return next_day_readiness(workouts, pd.DataFrame(result.rows, columns=result.columns))
+
     # -- ask -----------------------------------------------------------------------------------
     def ask(self, question: str) -> AskOutcome:
         from app.nl2sql.ask import Asker
@@ -187,6 +265,71 @@ class DashboardStore(param.Parameterized):
                 rows.append({"table": f"{layer}/{name}", "version": table.version(),
                              "last_write": written, "operation": last.get("operation")})
         return pd.DataFrame(rows, columns=["table", "version", "last_write", "operation"])
+
+
+def trend_of(rows: pd.DataFrame, period: Period, anomaly_days: Any = ()) -> Trend:
+    """The trend of gold daily rows (which may start before `period` for the first means):
+    calendar days without a row count as missing, not as zero."""
+    frame = rows.copy()
+    frame["day"] = pd.to_datetime(frame["day"])
+    span = pd.date_range(pd.Timestamp(period.start) - pd.Timedelta(days=MEAN_DAYS - 1),
+                         pd.Timestamp(period.end), freq="D", name="day")
+    daily = frame.set_index("day").reindex(span)
+    for column in TREND_MEASURES:
+        values = pd.to_numeric(daily[column], errors="coerce")
+        daily[column] = values
+        daily[f"{column}_7d"] = values.rolling(MEAN_DAYS, min_periods=1).mean()
+    daily["workout_minutes"] = pd.to_numeric(daily["workout_minutes"], errors="coerce")
+    daily = daily.loc[pd.Timestamp(period.start):].reset_index()
+    week = daily["day"] - pd.to_timedelta(daily["day"].dt.weekday, unit="D")
+    weekly = (daily.assign(week=week)
+              .groupby("week", as_index=False)
+              .agg(output_kj=("total_output_kj", "sum"), workout_minutes=("workout_minutes", "sum")))
+    anomalies = pd.DataFrame(
+        [{"day": pd.Timestamp(a.day), "readiness": a.readiness, "hrv": a.hrv,
+          "low": ", ".join(a.low)} for a in anomaly_days],
+        columns=["day", "readiness", "hrv", "low"])
+    return Trend(period, daily, weekly, anomalies)
+
+
+def personal_bests(workouts: pd.DataFrame) -> pd.DataFrame:
+    """Per discipline and class length (whole minutes), the workout with the highest output:
+    e.g. the best 20- and 30-minute rides. Workouts without output or length are not ranked."""
+    ranked = workouts.dropna(subset=["output_kj", "duration_min"])
+    ranked = ranked.assign(length_min=ranked["duration_min"].round().astype(int))
+    ranked = ranked[ranked["length_min"] > 0]  # a length the export left blank or zero
+    if ranked.empty:
+        return pd.DataFrame(columns=["discipline", "length_min", "output_kj", "avg_watts",
+                                     "day", "title", "instructor", "workouts"])
+    best = ranked.loc[ranked.groupby(["discipline", "length_min"])["output_kj"].idxmax()]
+    counts = ranked.groupby(["discipline", "length_min"]).size().rename("workouts")
+    best = best.join(counts, on=["discipline", "length_min"])
+    return (best.loc[:, ["discipline", "length_min", "output_kj", "avg_watts", "day", "title",
+                         "instructor", "workouts"]]
+            .sort_values(["discipline", "length_min"]).reset_index(drop=True))
+
+
+def next_day_readiness(workouts: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
+    """Mean next-day readiness per discipline (a day with two disciplines counts for both) and
+    after rest days, from the gold daily rows `daily` (day, readiness_score, had_workout)."""
+    columns = ["after", "days", "next_day_readiness"]
+    if daily.empty:
+        return pd.DataFrame(columns=columns)
+    days = daily.assign(day=pd.to_datetime(daily["day"]))
+    readiness = pd.to_numeric(days.set_index("day")["readiness_score"], errors="coerce")
+    following = readiness.reindex(readiness.index + pd.Timedelta(days=1)).to_numpy()
+    next_day = pd.Series(following, index=readiness.index).dropna()
+    trained = workouts.loc[:, ["day", "discipline"]].drop_duplicates()
+    trained = trained.assign(next_day=trained["day"].map(next_day)).dropna(subset=["next_day"])
+    per_type = (trained.groupby("discipline")["next_day"].agg(["count", "mean"]).reset_index()
+                .rename(columns={"discipline": "after", "count": "days", "mean": "next_day_readiness"}))
+    rest = next_day[~next_day.index.isin(set(days.loc[days["had_workout"].fillna(False)
+                                                      .astype(bool), "day"]))]
+    rows = per_type.sort_values("next_day_readiness", ascending=False)
+    if len(rest):
+        rows = pd.concat([rows, pd.DataFrame([{"after": "rest day", "days": len(rest),
+                                               "next_day_readiness": float(rest.mean())}])])
+    return rows.loc[:, columns].reset_index(drop=True)
 
 
 def _store_key(store: DashboardStore) -> bytes:

@@ -23,13 +23,15 @@ import pytest
 from pydantic import SecretStr
 
 from app.dashboard.server import auth_mode, auth_options, is_loopback, make_server
-from app.dashboard.store import DashboardStore
+from app.dashboard.store import DashboardStore, WorkoutFilter
 from app.dashboard.views import (
     AskView,
     DataView,
     InsightsView,
     OverviewView,
     ReportsView,
+    TrendPanel,
+    WorkoutsView,
     answer_view,
     build_app,
     chart_for,
@@ -53,6 +55,47 @@ QUARANTINE_SCHEMA = pa.schema([
 ])
 
 
+WORKOUT_SCHEMA = pa.schema([  # the silver `workouts` columns the dashboard reads
+    ("person_id", pa.string()), ("workout_id", pa.string()),
+    ("started_at", pa.timestamp("us", tz="UTC")), ("day", pa.date32()),
+    ("discipline", pa.string()), ("title", pa.string()), ("instructor", pa.string()),
+    ("duration_min", pa.float64()), ("output_kj", pa.float64()), ("avg_watts", pa.float64()),
+    ("avg_cadence_rpm", pa.float64()), ("avg_hr", pa.float64()),
+    ("calories_kcal", pa.float64()), ("distance_km", pa.float64()), ("source", pa.string()),
+])
+
+
+def _workout(person: str, day: date, hour: int, discipline: str, minutes: float,
+             output: float | None, instructor: str, source: str = "peloton_csv",
+             minute: int = 0) -> dict:
+    started = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+    return {"person_id": person, "workout_id": f"{source}-{started:%Y%m%d%H%M}-{discipline}",
+            "started_at": started, "day": day, "discipline": discipline,
+            "title": f"{minutes:.0f} min {discipline}", "instructor": instructor,
+            "duration_min": minutes, "output_kj": output,
+            "avg_watts": None if output is None else output * 1000 / (minutes * 60),
+            "avg_cadence_rpm": 80.0 if output else None, "avg_hr": 120.0 + minutes / 2,
+            "calories_kcal": minutes * 9, "distance_km": None, "source": source}
+
+
+def workout_rows(days: list[date]) -> list[dict]:
+    """Cycling (20 or 30 min, Mon/Wed/Fri, Ann), strength on Tuesdays (Bo), an Apple Health
+    copy of one ride (5 minutes later: not counted), one Apple Health run of its own, and
+    another person's ride."""
+    rows = []
+    for i, day in enumerate(days):
+        if day.weekday() in (0, 2, 4):
+            minutes = 20.0 if i % 2 else 30.0
+            rows.append(_workout("me", day, 7, "cycling", minutes, 150.0 + 3 * i, "Ann"))
+        elif day.weekday() == 1:
+            rows.append(_workout("me", day, 18, "strength", 15.0, None, "Bo"))
+    ride = next(r for r in rows if r["discipline"] == "cycling")
+    rows.append(_workout("me", ride["day"], 7, "cycling", 30.0, 999.0, "Ann", "apple_health", 5))
+    rows.append(_workout("me", days[-3], 12, "running", 40.0, None, "", "apple_health"))
+    rows.append(_workout("other", days[-1], 7, "cycling", 30.0, 2000.0, "Ann"))
+    return rows
+
+
 def _log_row(source: str, finished: datetime, status: str = "ingested") -> dict:
     return {"object_key": f"bronze/{source}/x/me/{source}{finished:%j}.json", "person_id": "me",
             "source": source, "dataset": "x", "original_name": f"{source}.json",
@@ -74,6 +117,8 @@ def store(tmp_path, monkeypatch) -> DashboardStore:
     lake_dir = tmp_path / "lake"
     write_deltalake(str(lake_dir / "gold" / "daily_readiness_performance"),
                     pa.Table.from_pylist(rows, schema=GOLD_SCHEMA))
+    write_deltalake(str(lake_dir / "silver" / "workouts"),
+                    pa.Table.from_pylist(workout_rows(days), schema=WORKOUT_SCHEMA))
     log = [_log_row("oura_api", NOW - timedelta(hours=3)),
            _log_row("peloton_csv", NOW - timedelta(days=9))]
     write_deltalake(str(lake_dir / "_ops" / "ingestion_log"),
@@ -185,9 +230,14 @@ def test_reports_tab_lists_and_shows_weekly_reports(store):
     week = Week.ending(date(2025, 3, 30))
     write_report(render_html(build_report(rows, "me", week, fake_png)), week,
                  store.settings.home / "out", store.lake)
+    earlier = week.previous
+    write_report(render_html(build_report(rows, "me", earlier, fake_png)), earlier,
+                 store.settings.home / "out", store.lake)
     view = ReportsView(store=store)
-    view.__panel__()  # the reports are listed when the tab opens
-    assert view.param.week.objects == ["2025-W13"] and view.week == "2025-W13"
+    page = view.__panel__()  # the reports are listed when the tab opens
+    assert view.param.week.objects == ["2025-W13", "2025-W12"] and view.week == "2025-W13"
+    (listing,) = find(page, "weeks")
+    assert "2 stored weeks, newest first: 2025-W13, 2025-W12" in listing.object
     (frame,) = find(view._report(), "report")
     assert "srcdoc=" in frame.object and "Week 2025-W13" in frame.object
 
@@ -202,10 +252,136 @@ def test_data_tab_lists_ingestion_log_quarantine_and_tables(store):
     assert {"gold/daily_readiness_performance", "_ops/ingestion_log"} <= set(tables.value["table"])
 
 
-def test_build_app_has_the_five_tabs(store):
+def test_build_app_has_the_six_tabs(store):
     app = build_app(store)
     (tabs,) = [o for o in app.objects if isinstance(o, pn.Tabs)]
-    assert tabs._names == ["Overview", "Ask", "Insights", "Reports", "Data"]
+    assert tabs._names == ["Overview", "Workouts", "Ask", "Insights", "Reports", "Data"]
+
+
+def _gold(days: int) -> pd.DataFrame:
+    rows = pd.DataFrame(gold_rows("me", [AS_OF - timedelta(days=89 - i) for i in range(90)],
+                                  seed=5))
+    return rows[rows.day > AS_OF - timedelta(days=days)].reset_index(drop=True)
+
+
+def test_overview_trend_panel_has_7_day_means_weekly_load_and_anomaly_days(store):
+    from app.insights import load_daily_rows
+    from app.insights.anomalies import analyze
+
+    trend = store.trend(30)
+    assert trend.period == Period(date(2025, 3, 2), AS_OF) and len(trend.daily) == 30
+    gold = pd.DataFrame(gold_rows("me", [AS_OF - timedelta(days=89 - i) for i in range(90)],
+                                  seed=5)).set_index("day")
+    expected = gold["readiness_score"].rolling(7).mean().iloc[-30:]
+    assert list(trend.daily["readiness_score_7d"]) == pytest.approx(list(expected))
+    assert list(trend.daily["hrv_avg_7d"]) == pytest.approx(
+        list(gold["hrv_avg"].rolling(7).mean().iloc[-30:]))
+    assert trend.weekly["output_kj"].sum() == pytest.approx(_gold(30)["total_output_kj"].sum())
+    assert (trend.weekly["week"].dt.weekday == 0).all()
+    period = Period.ending(AS_OF, 30)
+    rows = load_daily_rows(store.queries, "me", Period(period.start - timedelta(6), AS_OF))
+    flagged = analyze(rows, period).anomaly_days
+    assert [d.date() for d in trend.anomalies["day"]] == [a.day for a in flagged]
+
+    panel = TrendPanel(store=store, days=30)
+    charts = panel.charts().select(pn.pane.Plotly)
+    assert [c.name for c in charts] == ["trend-scores", "trend-body", "trend-load"]
+    for chart in charts:
+        assert chart.sizing_mode == "stretch_width" and chart.config["responsive"]
+        assert any(len(trace.y) for trace in chart.object.data)
+    panel.days = 365
+    assert "365 days" in panel.charts().objects[0].object
+    view = OverviewView(store=store).content()
+    assert find(view, "trends") and find(view, "today") and find(view, "freshness")
+
+
+def test_workouts_tab_filters_counts_bests_and_next_day_readiness(store):
+    days = [AS_OF - timedelta(days=89 - i) for i in range(90)]
+    expected = pd.DataFrame([r for r in workout_rows(days) if r["person_id"] == "me"
+                             and r["output_kj"] != 999.0])
+    every = store.workouts()
+    assert len(every) == len(expected)  # the Apple Health copy of a ride is not counted
+    assert every["started_at"].is_monotonic_decreasing
+    assert every.groupby("discipline").size().to_dict() == \
+        expected.groupby("discipline").size().to_dict()
+    assert store.workout_choices() == (["cycling", "running", "strength"], ["", "Ann", "Bo"])
+    rides = store.workouts(WorkoutFilter(discipline="cycling"))
+    assert set(rides["discipline"]) == {"cycling"} and len(rides) == (expected.discipline ==
+                                                                       "cycling").sum()
+    assert set(store.workouts(WorkoutFilter(instructor="Bo"))["discipline"]) == {"strength"}
+    recent = store.workouts(WorkoutFilter(days=30))
+    assert recent["day"].min().date() > AS_OF - timedelta(days=30)
+    # a filter value is a literal, never SQL
+    assert store.workouts(WorkoutFilter(instructor="x' OR '1'='1")).empty
+
+    from app.dashboard.store import next_day_readiness, personal_bests
+
+    bests = personal_bests(every).set_index(["discipline", "length_min"])
+    for minutes in (20, 30):
+        cycling = expected[(expected.discipline == "cycling")
+                           & (expected.duration_min == minutes)]
+        assert bests.loc[("cycling", minutes), "output_kj"] == cycling.output_kj.max()
+    assert ("strength", 15) not in bests.index  # no output, nothing to rank
+    after = next_day_readiness(every, _gold(90)).set_index("after")
+    gold = _gold(90).set_index("day")["readiness_score"]
+    ride_days = sorted(set(expected[expected.discipline == "cycling"].day))
+    following = [gold[d + timedelta(days=1)] for d in ride_days if d + timedelta(1) in gold]
+    assert after.loc["cycling", "days"] == len(following)
+    assert after.loc["cycling", "next_day_readiness"] == pytest.approx(sum(following)
+                                                                        / len(following))
+    assert "rest day" in after.index
+
+    view = WorkoutsView(store=store)
+    view.__panel__()
+    assert view.param.discipline.objects == ["All", "cycling", "running", "strength"]
+    content = view.content()
+    (totals,) = find(content, "totals")
+    assert 'data-discipline="cycling"' in totals.object
+    assert 'data-column="apple_health"' in totals.object  # the workouts of each source
+    (bests_table,) = find(content, "bests")
+    assert "cycling" in bests_table.object
+    (best30,) = find(content, "best-cycling-30")
+    assert "Best 30-minute ride" in best30.object
+    charts = content.select(pn.pane.Plotly)
+    assert {c.name for c in charts} == {"workouts-over-time", "next-day-readiness"}
+    (rows,) = find(content, "workouts")
+    assert rows.pagination == "remote" and len(rows.value) == len(expected)
+    view.discipline = "strength"
+    (rows,) = find(view.content(), "workouts")
+    assert set(rows.value["discipline"]) == {"strength"}
+
+
+def test_ask_shows_the_interpretation_when_the_translator_gives_one(store):
+    import dataclasses
+
+    outcome = store.ask("Am I overtraining?")
+    plain = answer_view(outcome)
+    if "interpretation" not in outcome.answer.as_json():
+        assert not find(plain, "interpretation")
+
+    class Interpreted(type(outcome.answer)):
+        def as_json(self) -> dict:
+            return {**super().as_json(), "interpretation": "overtraining risk, latest day"}
+
+    interpreted = Interpreted(**{f.name: getattr(outcome.answer, f.name)
+                                 for f in dataclasses.fields(outcome.answer)})
+    view = answer_view(dataclasses.replace(outcome, answer=interpreted))
+    (line,) = find(view, "interpretation")
+    assert "overtraining risk, latest day" in line.object
+    assert view.objects.index(line) < view.objects.index(find(view, "sentence")[0])
+    (copy,) = find(view, "Copy SQL")
+    assert copy.label == "Copy SQL"
+
+
+def test_ask_view_keeps_the_session_question_history(store):
+    import asyncio
+
+    view = AskView(store=store)
+    asyncio.run(view.ask("Am I overtraining?"))
+    asyncio.run(view.ask("what is the meaning of life?"))
+    asyncio.run(view.ask("Am I overtraining?"))
+    assert [b.label for b in view.history.objects] == ["Am I overtraining?",
+                                                       "what is the meaning of life?"]
 
 
 def test_auth_modes_and_no_reachable_server_without_auth(store):
