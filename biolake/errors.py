@@ -6,6 +6,9 @@
     │   └── UnsafeInputError      XML with external entities or entity expansion (refused, not parsed)
     ├── UnknownInputError         a file the command does not recognise (e.g. unknown Oura prefix)
     ├── EtlError                  a bronze → silver → gold step failed
+    ├── CommitConflictError       a Delta commit kept losing to other writers after every retry
+    ├── LakeBusyError             another process holds the lake's lease (e.g. an ETL runs);
+    │                             the CLI exits 75 (EX_TEMPFAIL: try again later)
     └── QueryError                a query was refused or failed on the serving engine
         └── ReadOnlyViolation     the SQL is not one read-only SELECT over allowed relations
 
@@ -44,6 +47,17 @@ class UnknownInputError(BiolakeError):
 
 class EtlError(BiolakeError):
     """A bronze → silver → gold step failed."""
+
+
+class CommitConflictError(BiolakeError):
+    """A Delta commit lost to concurrent writers on every retry (the operation is idempotent:
+    running the command again is safe)."""
+
+
+class LakeBusyError(BiolakeError):
+    """Another process holds the lease this command needs (`biolake.lease`)."""
+
+    exit_code = 75  # EX_TEMPFAIL (sysexits.h): a temporary condition, try again later
 
 
 class QueryError(BiolakeError):

@@ -95,7 +95,15 @@ class Lake:
         return self.spark_uri_of(f"{layer}/{table}")
 
     def delta_storage_options(self) -> dict[str, str]:
-        """Options for `deltalake` (delta-rs) to reach this lake."""
+        """Options for `deltalake` (delta-rs) to reach this lake.
+
+        On S3, delta-rs (1.x) writes each commit file with a conditional PUT (`If-None-Match:
+        *`), so two writers can never both create version N: the loser sees the commit and
+        retries or fails. That is safe wherever the store honours the header (AWS S3 since
+        2024, SeaweedFS 4.x, MinIO, R2: docs/WRITERS.md); `conditional_put` is set explicitly
+        so a change of library default cannot undo it. `AWS_S3_ALLOW_UNSAFE_RENAME` is not
+        set: it only ever allowed an overwriting rename, which is never safe with two writers.
+        """
         if not self.is_s3:
             return {}
         c = self.config
@@ -103,7 +111,7 @@ class Lake:
             "AWS_ACCESS_KEY_ID": c.s3_access_key or "",
             "AWS_SECRET_ACCESS_KEY": c.s3_secret_key or "",
             "AWS_REGION": c.s3_region,
-            "AWS_S3_ALLOW_UNSAFE_RENAME": "true",
+            "conditional_put": "etag",
             "AWS_ALLOW_HTTP": "true",
         }
         if c.s3_endpoint:

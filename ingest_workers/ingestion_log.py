@@ -20,6 +20,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
+from biolake.delta_tables import retry_commit
 from biolake.lake import OPS, Lake
 
 TABLE = "ingestion_log"
@@ -93,29 +94,49 @@ class IngestionLog:
         return SCHEMA.empty_table() if table is None else table.to_pyarrow_table()
 
     def record(self, entry: IngestionLogEntry) -> None:
+        """Log one object (MERGE on `object_key`). Concurrent ingests commit to the same table:
+        a MERGE that lost to another writer's commit is re-run on a fresh snapshot
+        (`retry_commit`), which the key makes harmless.
+
+        Raises:
+            CommitConflictError: it lost on every retry (run the command again).
+        """
         batch = pa.Table.from_pylist([asdict(entry)], schema=SCHEMA)
-        table = self._table()
-        if table is None:
-            write_deltalake(
-                self.uri, batch, mode="append", storage_options=self._lake.delta_storage_options()
+
+        def merge() -> DeltaTable | None:
+            table = self._table()
+            if table is None:
+                # concurrent creators: delta-rs retries a blind append itself, and the
+                # loser's row lands as version 1 (no MERGE needed for a fresh table)
+                write_deltalake(
+                    self.uri, batch, mode="append", storage_options=self._lake.delta_storage_options()
+                )
+                return None
+            (
+                table.merge(
+                    batch, predicate="t.object_key = s.object_key", source_alias="s",
+                    target_alias="t",
+                    merge_schema=True,  # a table from before the window columns gains them
+                )
+                .when_matched_update_all(predicate="t.status = 'rejected' AND s.status = 'ingested'")
+                .when_not_matched_insert_all()
+                .execute()
             )
-            return
-        (
-            table.merge(
-                batch, predicate="t.object_key = s.object_key", source_alias="s", target_alias="t",
-                merge_schema=True,  # a table from before the window columns gains them
-            )
-            .when_matched_update_all(predicate="t.status = 'rejected' AND s.status = 'ingested'")
-            .when_not_matched_insert_all()
-            .execute()
-        )
-        self._compact_now_and_then(table)
+            return table
+
+        table = retry_commit(merge, what=self._what())
+        if table is not None:
+            self._compact_now_and_then(table)
+
+    def _what(self) -> str:
+        return f"the ingestion log ({self.uri})"
 
     @staticmethod
     def _compact_now_and_then(table: DeltaTable) -> None:
         """Rewrite the small files into one every COMPACT_EVERY_COMMITS commits (delta-rs
         writes a checkpoint every 100 on its own, which bounds the log replay). Best effort:
-        a writer racing this one wins, and the next round compacts."""
+        a writer racing this one wins, and the next round compacts (a concurrent MERGE that
+        read the files compacted away re-runs through `retry_commit`)."""
         if table.version() % COMPACT_EVERY_COMMITS:
             return
         try:
@@ -126,10 +147,13 @@ class IngestionLog:
     def mark_window(self, object_keys: list[str], window_start: date, window_end: date) -> None:
         """Record that every object of `object_keys` was received for the request covering
         window_start..window_end, in one commit (so a watermark never counts half a window).
-        A row keeps the latest window it was seen in."""
-        table = self._table()
+        A row keeps the latest window it was seen in.
+
+        Raises:
+            CommitConflictError: it lost to other writers on every retry.
+        """
         keys = sorted(set(object_keys))
-        if table is None or not keys:
+        if not keys:
             return
         marks = pa.table(
             {
@@ -138,18 +162,27 @@ class IngestionLog:
                 "window_end": pa.array([window_end] * len(keys), pa.date32()),
             }
         )
-        (
-            table.merge(
-                marks, predicate="t.object_key = s.object_key", source_alias="s",
-                target_alias="t", merge_schema=True,
+
+        def merge() -> DeltaTable | None:
+            table = self._table()
+            if table is None:
+                return None
+            (
+                table.merge(
+                    marks, predicate="t.object_key = s.object_key", source_alias="s",
+                    target_alias="t", merge_schema=True,
+                )
+                .when_matched_update(
+                    {"window_start": "s.window_start", "window_end": "s.window_end"},
+                    predicate="t.window_end IS NULL OR t.window_end < s.window_end",
+                )
+                .execute()
             )
-            .when_matched_update(
-                {"window_start": "s.window_start", "window_end": "s.window_end"},
-                predicate="t.window_end IS NULL OR t.window_end < s.window_end",
-            )
-            .execute()
-        )
-        self._compact_now_and_then(table)
+            return table
+
+        table = retry_commit(merge, what=self._what())
+        if table is not None:
+            self._compact_now_and_then(table)
 
     def watermark(self, person_id: str, source: str, dataset: str) -> date | None:
         """The last local day of the latest complete request window, or None (never synced)."""

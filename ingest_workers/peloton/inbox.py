@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from biolake.errors import BiolakeError
+from biolake.errors import BiolakeError, CommitConflictError
 from biolake.lake import Lake
 from biolake.sources import PELOTON_CSV
 from ingest_workers.bronze_writer import IngestOutcome, ingest_local_file, sha256_of
@@ -110,6 +110,9 @@ def ingest_peloton_inbox(lake: Lake, person_id: str) -> list[InboxResult]:
             try:
                 (outcome,) = ingest_peloton_csv(lake, local, person_id)
                 error = outcome.error if outcome.failed else None
+            except CommitConflictError as exc:  # busy, not broken: left in the inbox for next time
+                results.append(InboxResult(key, key, None, str(exc)))
+                continue
             except BiolakeError as exc:  # e.g. the lake refused the write: keep the file safe
                 error = str(exc)
         target = _free_key(lake, REJECTED if error else PROCESSED, name, checksum)
