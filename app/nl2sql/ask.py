@@ -44,6 +44,7 @@ class Answer:
     rationale: str
     result_cached: bool = False  # the rows came from the query result cache
     fallback_reason: str | None = None  # why Claude's answer was not used
+    interpretation: str = ""  # the question as understood, a plain sentence (shown above it)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +60,7 @@ class Answer:
             "result_cached": self.result_cached,
             "relation": self.relation,
             "rationale": self.rationale,
+            "interpretation": self.interpretation,
             "fallback_reason": self.fallback_reason,
         }
 
@@ -185,4 +187,5 @@ class Asker:
             rationale=translation.rationale,
             result_cached=result.cached,
             fallback_reason=reason,
+            interpretation=translation.interpretation or translation.rationale,
         )

@@ -21,6 +21,7 @@ class Translation:
     rationale: str  # one line: how the question was read
     translator: str  # "offline" | "claude"
     answer_template: str = ""
+    interpretation: str = ""  # the question as understood, in a plain sentence
 
 
 class Translator(Protocol):

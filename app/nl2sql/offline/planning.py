@@ -264,3 +264,46 @@ def rationale(plan: Plan) -> str:
     parts = [plan.family.replace("_", " "), measures, span]
     parts += [c.describe() for c in plan.conditions]
     return "; ".join(p for p in parts if p)
+
+
+def interpretation(plan: Plan) -> str:
+    """The plan as a plain sentence: what is computed, over which days."""
+    labels = " and ".join(m.label for m in plan.metrics)
+    if plan.next_day_metric is not None:
+        labels += f" against the next day's {plan.next_day_metric.label}"
+    word = {
+        "avg": "average",
+        "sum": "total",
+        "max": "highest",
+        "min": "lowest",
+        "stddev": "standard deviation of",
+    }.get(plan.aggregate, "")
+    text = {
+        "aggregate": f"{word} {labels}"
+        + (f" per {plan.grouping.replace('_', ' ')}" if plan.grouping else ""),
+        "value": labels,
+        "latest": f"latest {labels}",
+        "count": "number of days",
+        "list": "the days",
+        "top": f"the {plan.limit} {'highest' if plan.descending else 'lowest'} {labels} days",
+        "compare_periods": f"{word} {labels}, "
+        + " against ".join(s.describe() for s in plan.spans),
+        "compare_groups": f"{word} {labels} on "
+        + (
+            "workout days against rest days"
+            if plan.grouping == "had_workout"
+            else "weekends against weekdays"
+        ),
+        "correlation": f"correlation of {labels}",
+        "trend": f"weekly change of {labels}",
+        "overtraining": "overtraining risk per day",
+        "best_type": "workout types ranked by output at that readiness",
+        "recommend": "today's workout recommendation",
+        "energy": "today's energy state",
+        "sleep_quality": f"sleep quality against the next day's {labels}",
+        "weekly_trend": "the weekly trend",
+    }.get(plan.family, plan.family.replace("_", " "))
+    conditions = "".join(f", {c.describe()}" for c in plan.conditions)
+    span = "" if plan.family == "compare_periods" else f", {plan.span.describe()}"
+    text = f"{text}{conditions}{span}".strip()
+    return text[0].upper() + text[1:]

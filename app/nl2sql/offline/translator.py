@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.nl2sql.errors import NotUnderstood
+from app.nl2sql.offline import compose
 from app.nl2sql.offline.builders import BUILDERS, DIALECT, Scope
-from app.nl2sql.offline.planning import Plan, plan_question, rationale
+from app.nl2sql.offline.planning import Plan, interpretation, plan_question, rationale
 from app.nl2sql.translation import Translation
 
 
@@ -51,7 +53,17 @@ class OfflineTranslator:
                 needs (a correlation with one measure), or the conditions mix two category
                 views (overtraining risk and energy state days).
         """
-        plan = self.plan(question)
+        try:  # the compositional reading first, for the parts only it knows
+            return self._composed(compose.plan(question, self.as_of))
+        except compose.NotMine:
+            pass
+        try:
+            plan = self.plan(question)
+        except NotUnderstood as family_error:
+            try:  # no family fits: the parts may still compose ("how much output did I produce")
+                return self._composed(compose.plan(question, self.as_of, force=True))
+            except NotUnderstood:
+                raise family_error from None
         tree, relation, template = BUILDERS[plan.family](plan, Scope(self.person_id, self.as_of))
         return Translation(
             sql=tree.sql(dialect=DIALECT, pretty=True),
@@ -59,4 +71,16 @@ class OfflineTranslator:
             rationale=rationale(plan),
             translator=self.name,
             answer_template=template,
+            interpretation=interpretation(plan),
+        )
+
+    def _composed(self, plan: compose.QueryPlan) -> Translation:
+        tree, relation, template = compose.build(plan, self.person_id)
+        return Translation(
+            sql=tree.sql(dialect=DIALECT, pretty=True),
+            relation=relation,
+            rationale=f"composed: {plan.entity}, {plan.aggregation}",
+            translator=self.name,
+            answer_template=template,
+            interpretation=plan.interpretation(),
         )

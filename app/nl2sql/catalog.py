@@ -1,0 +1,176 @@
+"""One catalog of measures: what a question can ask about, where it lives, and how it adds up.
+
+Shared by the offline translator (which reads questions with the synonyms and builds SQL from
+the relation and column) and the Claude prompt (`describe`, a section of the system prompt), so
+both mean the same thing by "output", "SpO2" or "the length of a ride". The day measures are
+the core table's columns (vocabulary.py holds their synonyms); the workout and night measures
+come from the silver tables (docs/ARCHITECTURE.md section 5, `spark_jobs/silver`). A test
+checks every entry against the live schema of the serving engine.
+
+Entities: a `day` is a row of the core table; a `workout` a row of silver `workouts` without
+the Apple Health copies the core table does not count (`COUNTABLE_WORKOUTS`); a `night` a day
+of the Oura night tables (`oura_daily_spo2`, and `oura_sleep` summed per day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.nl2sql.vocabulary import METRICS
+
+CORE = "daily_readiness_performance"
+WORKOUTS = "workouts"
+SPO2 = "oura_daily_spo2"
+SLEEP_PERIODS = "oura_sleep"
+COUNTED_SLEEP_TYPES = ("long_sleep", "sleep", "late_nap")  # as total_sleep_hours counts them
+DUPLICATE_WINDOW_S = 600  # an Apple Health workout this close to another source's is a copy
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    entity: str  # "day" | "workout" | "night"
+    relation: str
+    column: str
+    label: str
+    unit: str
+    synonyms: tuple[str, ...]  # regular expressions on whole words of the normalised question
+    aggregations: tuple[str, ...]  # what may be asked of it
+    higher_is_better: bool = True
+    additive: bool = False  # "how much" is a sum
+    observed_when_positive: bool = False  # a 0 means "not measured" (a rest day's output)
+
+
+# wordings the compositional reading knows besides the vocabulary's aliases
+_EXTRA_SYNONYMS = {
+    "total_sleep_hours": (
+        r"how many hours (?:did |do )?i (?:sleep|slept)",
+        r"hours (?:did |do )?i (?:sleep|slept)",
+    ),
+}
+_DAY_AGGREGATIONS = ("avg", "min", "max", "sum", "value", "count_if", "share", "streak", "corr")
+DAY_MEASURES = tuple(
+    Measure(
+        m.column,
+        "day",
+        CORE,
+        m.column,
+        m.label,
+        m.unit,
+        m.aliases + _EXTRA_SYNONYMS.get(m.column, ()),
+        _DAY_AGGREGATIONS if m.additive else tuple(a for a in _DAY_AGGREGATIONS if a != "sum"),
+        m.higher_is_better,
+        m.additive,
+        m.observed_when_positive,
+    )
+    for m in METRICS
+)
+_WORKOUT_AGGREGATIONS = ("avg", "min", "max", "sum", "rank", "count_if", "share")
+WORKOUT_MEASURES = (
+    Measure(
+        "workout.duration_min",
+        "workout",
+        WORKOUTS,
+        "duration_min",
+        "length",
+        " min",
+        (r"length", r"duration", r"minutes?", r"mins", r"long"),
+        _WORKOUT_AGGREGATIONS,
+        additive=True,
+    ),
+    Measure(
+        "workout.output_kj",
+        "workout",
+        WORKOUTS,
+        "output_kj",
+        "output",
+        " kJ",
+        (r"(?:total )?output(?: in kj)?", r"kilojoules", r"kj"),
+        _WORKOUT_AGGREGATIONS,
+        additive=True,
+        observed_when_positive=True,
+    ),
+    Measure(
+        "workout.calories_kcal",
+        "workout",
+        WORKOUTS,
+        "calories_kcal",
+        "calories",
+        " kcal",
+        (r"calories(?: burned)?", r"kcal"),
+        _WORKOUT_AGGREGATIONS,
+        additive=True,
+    ),
+    Measure(
+        "workout.avg_hr",
+        "workout",
+        WORKOUTS,
+        "avg_hr",
+        "average heart rate",
+        " bpm",
+        (r"(?:average |avg )?heart rates?", r"hr", r"pulse"),
+        ("avg", "min", "max", "rank"),
+        higher_is_better=False,
+    ),
+    Measure(
+        "workout.avg_watts",
+        "workout",
+        WORKOUTS,
+        "avg_watts",
+        "average watts",
+        " W",
+        (r"(?:average |avg )?watts", r"wattage", r"power"),
+        ("avg", "min", "max", "rank"),
+    ),
+)
+NIGHT_MEASURES = (
+    Measure(
+        "night.spo2_average_pct",
+        "night",
+        SPO2,
+        "spo2_average_pct",
+        "SpO2",
+        " %",
+        (
+            r"(?:average )?spo2(?: levels?)?",
+            r"blood oxygen(?: levels?| saturation)?",
+            r"oxygen(?: saturation| levels?)?",
+        ),
+        ("avg", "min", "max", "value", "count_if", "rank", "corr"),
+    ),
+    Measure(
+        "night.deep_sleep_hours",
+        "night",
+        SLEEP_PERIODS,
+        "deep_sleep_s",  # summed per day over the counted periods, in hours
+        "hours of deep sleep",
+        " h",
+        (r"(?:hours? of )?deep sleep(?: hours)?",),
+        ("avg", "min", "max", "value", "corr"),
+    ),
+)
+MEASURES = DAY_MEASURES + WORKOUT_MEASURES + NIGHT_MEASURES
+BY_NAME = {m.name: m for m in MEASURES}
+
+# the silver columns a workout answer shows besides its measure
+WORKOUT_IDENTITY = ("day", "discipline", "title")
+WORKOUT_LIST = ("day", "discipline", "title", "duration_min")
+
+
+def describe() -> str:
+    """The catalog as a prompt section: one line per measure."""
+    lines = [
+        "One catalog of measures, shared with the offline translator. Entities: day = a row of "
+        f"gold.{CORE}; workout = a row of lake.{WORKOUTS} (leave out apple_health rows that "
+        f"start within {DUPLICATE_WINDOW_S // 60} minutes of local wall-clock time "
+        "(started_local) of another source's workout: the core table does not count them); "
+        f"night = a day of lake.{SPO2} or of lake.{SLEEP_PERIODS} summed over the periods of "
+        f"type {', '.join(COUNTED_SLEEP_TYPES)}.",
+    ]
+    for m in MEASURES:
+        better = "higher is better" if m.higher_is_better else "lower is better"
+        lines.append(
+            f"- {m.label} ({m.entity}): {m.relation}.{m.column}, unit{m.unit or ' none'}, "
+            f"{better}; {', '.join(m.aggregations)}"
+        )
+    return "\n".join(lines)
