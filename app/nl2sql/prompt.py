@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from app.nl2sql import catalog
 from app.nl2sql.errors import Nl2SqlError
 from app.nl2sql.schema import LiveSchema
 
@@ -74,8 +75,11 @@ def load_examples(directory: Path = EXAMPLES) -> list[Example]:
 
 
 def prompt_fingerprint(examples: list[Example]) -> str:
-    """Changes whenever the rules, the examples or the tool change (part of the cache key)."""
-    material = json.dumps([RULES.read_text(), [e.__dict__ for e in examples], TOOL])
+    """Changes whenever the rules, the examples, the tool or the catalog change (part of the
+    cache key)."""
+    material = json.dumps(
+        [RULES.read_text(), [e.__dict__ for e in examples], TOOL, catalog.describe()]
+    )
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
@@ -100,6 +104,7 @@ def system_prompt(
     parts = [
         rules,
         "## Schema (live, from the serving engine)\n\n" + schema.describe(),
+        "## Measures (the catalog the offline translator uses too)\n\n" + catalog.describe(),
         f"## Examples (written for person 'me' on {EXAMPLES_AS_OF}; use today's date and the "
         f"person above)\n\n{shots}",
     ]

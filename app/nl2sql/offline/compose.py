@@ -51,6 +51,32 @@ DIALECT = "trino"
 COUNTABLE = "countable_workouts"
 
 
+_BARE_HEART_RATE = re.compile(
+    r"(?<!resting )(?<!workout )(?<!training )(?<!max )(?<!maximum )\bheart rates?\b"
+)
+
+
+_NOUN_STARTS = (
+    "in ",
+    "of ",
+    "during ",
+    "on ",
+    "per ",
+    "for ",
+    "from ",
+    "a ",
+    "an ",
+    "my ",
+    "one ",
+    "each ",
+    "the ",
+    "single ",
+)
+_NOUN_AFTER = frozenset(
+    "many which longest shortest highest lowest most least best worst were that every more fewer".split()
+)
+
+
 class NotMine(Exception):
     """The question has none of the parts only the compositional reading knows."""
 
@@ -68,8 +94,8 @@ class Filter:
             m = BY_NAME[self.measure]
             return f"{m.label} {words} {self.value:g}{m.unit}"
         if self.kind == "had_workout":
-            return "a workout day" if self.value else "a rest day"
-        return f"{str(self.value).replace('_', ' ')}"
+            return "workout day" if self.value else "rest day"
+        return f"{str(self.value).replace('_', ' ')} workout"
 
 
 @dataclass(frozen=True)
@@ -93,6 +119,7 @@ class QueryPlan:
     split_anchor: bool = False  # compare after workout days with after rest days
     other: Measure | None = None  # the second measure of a correlation
     other_offset: int = 0  # -1: the other measure the day before
+    within: tuple[Filter, ...] = ()  # a share's population ("of my rides"); filters: its part
 
     def interpretation(self) -> str:
         """The plan as a plain sentence, shown with every answer."""
@@ -126,8 +153,10 @@ class QueryPlan:
                 )
             else:
                 words = f"{words} per {self.grouping}"
+        if self.within:
+            words += f" of {_describe_filters(self.within, self.entity)}s"
         if where:
-            words += f" ({where})" if self.aggregation != "share" else f" that are {where}"
+            words += f" ({where})" if self.aggregation != "share" else f" with {where}"
         if self.offset:
             words += f", on the day {'after' if self.offset > 0 else 'before'} each " + (
                 _describe_filters(self.anchor, "day") or "day"
@@ -189,7 +218,7 @@ _FRAMES: tuple[tuple[str, str], ...] = (
     (
         "streak",
         r"\b(?:longest|best|biggest|maximum|max) streak(?: of)?\b"
-        r"|\b(?:longest|most) (?:days|nights) in a row\b|\bstreak(?: of)?\b",
+        r"|\b(?:longest|most) (?:days|nights) in a row\b",
     ),
     (
         "share",
@@ -348,12 +377,15 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
                 r"\bdays?\b", text
             ):
                 p.noun_disciplines = True
-    for match in _claim(
-        r,
-        rf"\b(?:(?:in|of|during|on|per|for) )?(?:a |an |my |one |each )?(?:single )?{_WORKOUT_NOUN}"
-        r"(?: with)?\b",
-    ):
-        p.workout_noun.append(match.start())
+    # a workout noun with what ties it into the sentence: "per workout", "my workouts", "how
+    # many workouts", "the longest workout"; a bare one ("calories do I burn workout") is left
+    # over, and the question declined
+    tie = r"(?:(?:in|of|during|on|per|for|from) (?:a |an |my |one |each |the )?|a |an |my |one |each |the )"
+    for match in list(re.finditer(rf"\b(?:{tie})?(?:single )?{_WORKOUT_NOUN}(?: with)?\b", r.work)):
+        before = r.text[: match.start()].split()[-1:]
+        if match.group().startswith(_NOUN_STARTS) or (before and before[0] in _NOUN_AFTER):
+            r.mark(match.start(), match.end())
+            p.workout_noun.append(match.start())
     for descending, pattern, measure in _RANK:
         for match in _claim(r, pattern):
             p.rank.append((descending, measure, match.start()))
@@ -383,7 +415,7 @@ def _claim_measures(r: Reading, p: _Parts, entity: str | None) -> None:
     pools += (
         [WORKOUT_MEASURES, DAY_MEASURES]
         if entity == "workout"
-        else [DAY_MEASURES, WORKOUT_MEASURES]
+        else [DAY_MEASURES, (BY_NAME["workout.duration_min"],)]
     )
     candidates = []
     for pool in pools:
@@ -409,7 +441,7 @@ def leftovers(r: Reading) -> list[str]:
     for match in re.finditer(r"\S+", r.text):
         if all(r.consumed[match.start() : match.end()]):
             continue
-        if match.group() not in FILLER and match.group() not in _OWN_FILLER:
+        if match.group() not in FILLER and match.group() not in _OWN_FILLER - {"workout"}:
             words.append(match.group())
     return words
 
@@ -452,6 +484,12 @@ def plan(question: str, as_of: date, *, force: bool = False) -> QueryPlan:
     `force`), `NotUnderstood` when a word is left over or the parts do not fit together."""
     r, p = read_parts(question, as_of)
     if not force and (not owns(p, len(r.dates)) or _FAMILY_CUES.search(r.text)):
+        if _BARE_HEART_RATE.search(r.text) and not (p.workout_noun or p.noun_disciplines):
+            raise NotUnderstood(
+                "'heart rate' could be your resting heart rate or your heart rate in workouts",
+                'Ask e.g. "What was my average resting heart rate last week?" or "What is my '
+                'average heart rate during workouts?".',
+            )
         raise NotMine
     rest = leftovers(r)
     if rest:
@@ -568,8 +606,18 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
     anchor: list[Filter] = []
     offset_pos = p.offset[1] if p.offset else None
 
+    within: list[Filter] = []
+    subject = re.search(
+        r"\b(?:percentage|percent|share|fraction|proportion|%) of (?:(?:my|all|the) )?"
+        r"(?:[\w ]+? )??(?:days|nights|workouts|rides|sessions|runs|classes)\b",
+        r.text,
+    )
+
     def place(f: Filter, pos: int) -> None:
-        (anchor if offset_pos is not None and pos > offset_pos else filters).append(f)
+        if "share" in p.frames and subject and subject.start() <= pos < subject.end():
+            within.append(f)
+        else:
+            (anchor if offset_pos is not None and pos > offset_pos else filters).append(f)
 
     for match, pos in p.thresholds:
         place(_threshold(match, p, entity, measures), pos)
@@ -606,6 +654,18 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             )
             for m, s, e in measures
         ]
+    for m, _, _ in measures:
+        if entity == "workout" and m.entity == "day":
+            raise NotUnderstood(
+                f"{m.label} is a measure of a day, not of a workout",
+                f'Ask e.g. "What is my average {m.label} on days with a workout?" or "... the day '
+                'after a strength workout?".',
+            )
+    if entity == "night" and any(f.kind != "cmp" for f in filters):
+        raise NotUnderstood(
+            "I can't filter night measures by workouts yet",
+            'Ask e.g. "What was my average SpO2 last month?".',
+        )
     frames = p.frames
     rank = p.rank
     descending = rank[0][0] if rank else True
@@ -665,7 +725,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             raise NotUnderstood(
                 "a share is of days (or workouts) that meet a condition", _suggestion(p)
             )
-        return QueryPlan(**base, aggregation="share", measure=None)
+        return QueryPlan(**base, aggregation="share", measure=None, within=tuple(within))
     if frames & {"which_weekday", "which_month"}:
         grouping = "weekday" if "which_weekday" in frames else "month"
         if measure is None and not rank:
@@ -903,27 +963,27 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
     if plan.spans or plan.versus:
         return _build_versus(plan, person)
     if a == "share":
+        population = [person_is, _span(plan.span, _col("day"))]
+        population += [_filter_sql(f, plan.entity) for f in plan.within]
         if plan.entity == "workout":
             cond = exp.and_(*[_filter_sql(f, "workout") for f in plan.filters])
             tree = exp.select(
                 exp.alias_(_pct(exp.CountIf(this=cond), exp.Count(this=exp.Star())), "pct")
             )
-            tree = _with(
-                tree.from_(relation).where(exp.and_(person_is, _span(plan.span, _col("day")))),
-                relation,
-                cte,
-            )
+            tree = _with(tree.from_(relation).where(exp.and_(*population)), relation, cte)
             return tree, WORKOUTS, "{pct}% of your workouts."
         cond = exp.and_(*[_filter_sql(f, "day") for f in plan.filters])
-        if {f.kind for f in plan.filters} <= {"had_workout", "discipline"}:
+        measured = [BY_NAME[f.measure] for f in plan.filters if f.kind == "cmp"]
+        if measured:  # of the days that have the measure
+            denominator: exp.Expression = exp.Count(this=_measure_col(measured[0]))
+        elif plan.within:
+            denominator = exp.Count(this=exp.Star())
+        else:  # workouts: every calendar day of the span counts (no row, no workout)
             if plan.span.first is None:
                 raise NotUnderstood(
                     "a share of days needs a time span", 'Add one, e.g. "in the last 90 days".'
                 )
-            denominator: exp.Expression = exp.Literal.number(plan.span.days)
-        else:
-            measured = [BY_NAME[f.measure] for f in plan.filters if f.kind == "cmp"]
-            denominator = exp.Count(this=_measure_col(measured[0]))
+            denominator = exp.Literal.number(plan.span.days)
         rel = (
             "oura_daily_spo2"
             if any(
@@ -935,7 +995,7 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
         tree = (
             exp.select(exp.alias_(_pct(exp.CountIf(this=cond), denominator), "pct"))
             .from_(rel)
-            .where(exp.and_(person_is, _span(plan.span, _col("day"))))
+            .where(exp.and_(*population))
         )
         return tree, rel, "{pct}% of the days."
     if a in ("last", "first"):
