@@ -3,6 +3,7 @@ local simulator), built, counted and served: the whole product on one laptop."""
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 
@@ -11,6 +12,43 @@ import click
 from biolake.cli.context import Context, pass_context, print_tables, report_outcomes
 from biolake.cli.etl import run_etl_once
 from biolake.cli.explain import serve
+from biolake.errors import BiolakeError
+from biolake.lake import Lake
+from biolake.settings import BiolakeSettings
+
+
+def chromium_path() -> str | None:
+    """The Chromium kaleido would start (BROWSER_PATH, PATH, the usual places), if it exists:
+    asked first, because kaleido's renderer waits forever when its browser cannot start."""
+    from choreographer.browsers.chromium import Chromium
+
+    path = Chromium.find_browser(skip_local=False)
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def write_demo_report(settings: BiolakeSettings, lake: Lake) -> None:
+    """The last complete week's report, into the lake as `biolake report` writes it (the
+    dashboard's Reports tab shows it): charts by kaleido with the system Chromium, the template
+    narrative (nothing is sent to Claude). Without Chromium the demo says so and goes on."""
+    from app.serving.query_service import QueryService
+    from reports.week import default_week
+    from reports.weekly import generate_weekly_report
+
+    week = default_week(settings.today)
+    browser = chromium_path()
+    if browser is None:
+        click.echo(f"weekly report {week.label} not written: no Chromium for its charts "
+                   f"(`apt-get install chromium`, or BROWSER_PATH); `biolake report` writes it later")
+        return
+    try:
+        written, _ = generate_weekly_report(
+            QueryService(settings, lake), settings.person_id, week,
+            settings.home.expanduser() / "reports" / "weekly", lake)
+    except (BiolakeError, OSError) as exc:
+        click.echo(f"weekly report {week.label} not written: {exc}")
+        return
+    click.echo(f"weekly report {week.label} ({week.start} to {week.end}): "
+               f"{lake.uri_of(written.lake_key)}")
 
 
 @click.command()
@@ -19,7 +57,8 @@ from biolake.cli.explain import serve
 @click.option("--apple-health/--no-apple-health", default=True, show_default=True)
 @pass_context
 def demo(ctx: Context, no_serve: bool, seed: int, apple_health: bool) -> None:
-    """Generate a sample person, ingest, build and print every table's row count."""
+    """Generate a sample person, ingest, build, print every table's row count and write the
+    last complete week's report."""
     from ingest_workers.demo.oura_demo import sync_sample_person
     from ingest_workers.demo.sample_person import generate_sample_person
     from ingest_workers.file_ingest import ingest_apple_health as ingest_apple
@@ -48,6 +87,7 @@ def demo(ctx: Context, no_serve: bool, seed: int, apple_health: bool) -> None:
     if any(o.failed for o in outcomes):
         report_outcomes(outcomes)
     print_tables(lake, run_etl_once(settings, lake, full=False))
+    write_demo_report(settings, lake)
     if not no_serve:
         ctx_obj = click.get_current_context()
         ctx_obj.invoke(serve)
