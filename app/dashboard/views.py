@@ -260,8 +260,8 @@ class OverviewView(Viewer):
             delta = "" if kpi.delta is None else f"{kpi.delta:+.1f} vs previous 30 days"
             cards.append(pn.pane.Markdown(
                 f"**{kpi.name}**\n\n## {_fmt(kpi.value)}\n\n{delta}", name=kpi.name,
-                styles={"background": plotly_theme.BACKGROUND, "padding": "4px 12px",
-                        "border-radius": "8px"}, width=165))
+                styles={"background": plotly_theme.BACKGROUND, "padding": "4px 10px",
+                        "border-radius": "8px"}, width=150, margin=(4, 4)))
         return card("Last 30 days", pn.FlexBox(*cards, sizing_mode="stretch_width"), name="kpis")
 
     def _freshness(self) -> pn.viewable.Viewable:
@@ -312,6 +312,11 @@ def discipline_totals(workouts: pd.DataFrame) -> pd.DataFrame:
     totals = totals.loc[:, columns].astype({c: int for c in per_source.columns})
     return (totals.sort_values(["workouts", "discipline"], ascending=[False, True])
             .reset_index(drop=True))
+
+
+def listing(workouts: pd.DataFrame) -> pd.DataFrame:
+    """The workouts table's columns, days as dates."""
+    return workouts.loc[:, WORKOUT_COLUMNS].assign(day=workouts["day"].dt.date)
 
 
 def workout_figures(workouts: pd.DataFrame, after: pd.DataFrame) -> dict[str, go.Figure]:
@@ -404,7 +409,7 @@ class WorkoutsView(Viewer):
             card("Next-day readiness", plotly_pane(figures["next-day-readiness"], height=320,
                                                    name="next-day-readiness"),
                  name="next-day"),
-            card("Every workout", table(workouts.loc[:, WORKOUT_COLUMNS], name="workouts",
+            card("Every workout", table(listing(workouts), name="workouts",
                                         pagination="remote", page_size=20),
                  name="all-workouts"),
             sizing_mode="stretch_width",
@@ -504,7 +509,8 @@ class AskView(Viewer):
             button.on_click(self._suggest)
         # this session's questions, newest first; a click asks again
         self.asked: list[str] = []
-        self.history = pn.FlexBox(name="history", sizing_mode="stretch_width")
+        self.history = pn.FlexBox(name="history", sizing_mode="stretch_width",
+                                  css_classes=["history"])
         self.send.on_click(self._submit)
         self.question.param.watch(self._submit, "enter_pressed")
 
@@ -564,6 +570,7 @@ class InsightsView(Viewer):
                 plotly_pane(i.analyzer.visualize(i.result), height=380,
                             name=f"chart-{i.analyzer.name}"),
                 title=i.result.title, name=i.analyzer.name, sizing_mode="stretch_width",
+                css_classes=["bl-card"],
             )
             for i in insights
         ]
