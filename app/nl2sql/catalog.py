@@ -43,6 +43,7 @@ class Measure:
 
 # wordings the compositional reading knows besides the vocabulary's aliases
 _EXTRA_SYNONYMS = {
+    "sleep_score": (r"how well (?:do |did )?i (?:sleep|slept)",),
     "total_sleep_hours": (
         r"how many hours (?:did |do )?i (?:sleep|slept)",
         r"hours (?:did |do )?i (?:sleep|slept)",

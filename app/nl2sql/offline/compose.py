@@ -73,8 +73,18 @@ _NOUN_STARTS = (
     "single ",
 )
 _NOUN_AFTER = frozenset(
-    "many which longest shortest highest lowest most least best worst were that every more fewer".split()
+    "many which longest shortest highest lowest most least best worst were that every more fewer current".split()
 )
+
+
+# the core table's per-day sums, asked of single workouts
+_AS_WORKOUT = {
+    "workout_calories": "workout.calories_kcal",
+    "total_output_kj": "workout.output_kj",
+    "workout_minutes": "workout.duration_min",
+    "avg_watts": "workout.avg_watts",
+    "max_avg_hr": "workout.avg_hr",
+}
 
 
 class NotMine(Exception):
@@ -197,6 +207,7 @@ _WORKOUT_NOUN = r"(?:workouts?|sessions?|classes|class)"
 _OWN_FILLER = frozenset(
     """ever single one often did do does have has had i my the a an was were is be been
     produce produced generate generated burn burned burnt take took taken done get got go went
+    walk walked
     like usually typically how what when which that there up overall all time""".split()
 )
 _FRAMES: tuple[tuple[str, str], ...] = (
@@ -279,6 +290,7 @@ class _Parts:
     which_workout: bool = False
     worked_out: bool = False
     total: bool = False  # "total" anywhere, even inside a measure's name ("total output")
+    per_workout: bool = False  # "calories per workout": each workout is a row
     noun_disciplines: bool = False  # "rides", "a yoga session": single workouts, not days
 
 
@@ -312,6 +324,17 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     for name, pattern in _FRAMES:
         if _claim(r, pattern):
             p.frames.add(name)
+    current = re.search(r"\bcurrent (?:\w+ ){1,2}?streak\b", r.work)
+    if current:
+        r.mark(current.start(), current.start() + len("current"))
+        r.mark(current.end() - len("streak"), current.end())
+        p.frames.add("current_streak")
+    longest = re.search(r"\b(?:longest|best|biggest) (?:\w+ ){1,2}?streak\b(?: of\b)?", r.work)
+    if longest:  # "my longest workout streak": the words between are the streak's condition
+        r.mark(longest.start(), longest.start() + len(longest.group().split()[0]))
+        tail = re.search(r"streak(?: of)?$", longest.group())
+        r.mark(longest.start() + tail.start(), longest.end())
+        p.frames.add("streak")
     # thresholds before measures: "more than 300 kJ of output" holds a measure word
     for match in list(_THRESHOLD.finditer(r.work)):
         if not match["cmp"] and not match["post"] and match["unit"] not in ("%",):
@@ -321,7 +344,7 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     p.corr = bool(
         _claim(
             r,
-            r"\bcorrelat\w*(?: with)?\b|\brelat(?:e|es|ed) to\b|\brelationship between\b"
+            r"\bcorrelat\w*(?: with| between)?\b|\brelat(?:e|es|ed) to\b|\brelationship between\b"
             r"|\blink between\b|\bconnection between\b|\bassociated with\b",
         )
     )
@@ -342,14 +365,15 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     p.how_many = bool(
         _claim(
             r,
-            r"\bhow many (?:times\b|(?=(?:\w+ )?(?:workouts?|rides?|runs?|sessions?|classes|walks)\b))",
+            r"\b(?:how many|number of|count) (?:times\b|(?:of )?(?=(?:my |the )?(?:\w+ )?"
+            r"(?:workouts?|rides?|runs?|sessions?|classes|walks)\b))",
         )
     )
-    if re.search(r"\bhow many (?:rest days|days|nights)\b", r.work) and not (
+    if re.search(r"\b(?:how many|number of) (?:rest days|days|nights)\b", r.work) and not (
         p.frames & {"current_streak"}
     ):
         p.how_many = True
-        _claim(r, r"\bhow many\b")
+        _claim(r, r"\bhow many\b|\bnumber of\b")
     for direction, pattern in _OFFSETS:
         found = _claim(r, pattern)
         if found:
@@ -359,6 +383,18 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
                     'Ask about one, e.g. "average readiness the day after a strength workout".',
                 )
             p.offset = (direction, found[0].start())
+    if not p.frames & {"last", "first"} and re.match(r"when (?:was|did|were|is)\b", r.work):
+        late = re.search(r"\b(?:last|most recently)\b", r.work)
+        if late:
+            r.mark(0, len(re.match(r"when (?:was|did|were|is)", r.work).group()))
+            r.mark(late.start(), late.end())
+            p.frames.add("last")
+    for match in _claim(
+        r,
+        r"\b(?:days? )?(?:when |that )?i did not (?:work out|exercise|train)\b|\bdid i rest\b"
+        r"|\bi rested\b",
+    ):
+        p.day_filters.append((Filter("had_workout", value=False), match.start()))
     if _claim(r, r"\bworkout days?\b|\bdays? (?:when|that) i (?:worked out|exercised|trained)\b"):
         p.day_filters.append((Filter("had_workout", value=True), _last_pos(r, "workout")))
     for match in _claim(
@@ -367,7 +403,7 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
         p.day_filters.append((Filter("had_workout", value=False), match.start()))
     for name, aliases in _DISCIPLINE_WORDS.items():
         alt = "|".join(sorted(aliases, key=len, reverse=True))
-        pattern = rf"\b(?:(?:on |for |of |with )?(?:a |an |my |some )?)(?:{alt})(?: {_WORKOUT_NOUN})?(?: days?)?\b"
+        pattern = rf"\b(?:(?:on |for |of |with |during |after |before )?(?:a |an |my |some )?)(?:{alt})(?: {_WORKOUT_NOUN})?(?: days?)?\b"
         for match in _claim(r, pattern):
             p.disciplines.append((name, match.start()))
             text = match.group()
@@ -383,9 +419,10 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     tie = r"(?:(?:in|of|during|on|per|for|from) (?:a |an |my |one |each |the )?|a |an |my |one |each |the )"
     for match in list(re.finditer(rf"\b(?:{tie})?(?:single )?{_WORKOUT_NOUN}(?: with)?\b", r.work)):
         before = r.text[: match.start()].split()[-1:]
-        if match.group().startswith(_NOUN_STARTS) or (before and before[0] in _NOUN_AFTER):
+        if match.group().startswith(_NOUN_STARTS) or not before or before[0] in _NOUN_AFTER:
             r.mark(match.start(), match.end())
             p.workout_noun.append(match.start())
+            p.per_workout = p.per_workout or match.group().startswith("per ")
     for descending, pattern, measure in _RANK:
         for match in _claim(r, pattern):
             p.rank.append((descending, measure, match.start()))
@@ -472,7 +509,7 @@ def owns(p: _Parts, spans: int = 0) -> bool:
         or night
         or workout
         or p.which_workout
-        or (p.workout_noun and (p.rank or p.listing or p.how_many))
+        or (p.workout_noun and (p.rank or p.listing or p.how_many or p.per_workout))
         or len({d for d, _ in p.disciplines}) > 1
         or p.noun_disciplines
         or (p.compare and spans == 2 and (p.total or bool(p.workout_noun)))
@@ -623,7 +660,11 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         place(_threshold(match, p, entity, measures), pos)
     for f, pos in p.day_filters:
         place(f, pos)
-    disciplines = [(d, pos) for d, pos in p.disciplines]
+    if offset_pos is not None and not p.disciplines and not anchor:
+        # "the day after a workout", "the day after I work out"
+        if any(pos > offset_pos for pos in p.workout_noun) or p.worked_out:
+            anchor.append(Filter("had_workout", value=True))
+    disciplines = sorted(p.disciplines, key=lambda d: d[1])
     versus: list[Filter] = []
     if len({d for d, _ in disciplines}) == 2 and p.compare and entity == "day":
         (a, _), (b, _) = disciplines[0], disciplines[1]
@@ -644,6 +685,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
                 "a workout's length or output can't filter days here", _suggestion(p)
             )
     if entity == "workout":
+        measures = [(BY_NAME.get(_AS_WORKOUT.get(m.name, ""), m), s_, e_) for m, s_, e_ in measures]
         measures = [
             (
                 BY_NAME.get("workout." + m.name, m)
@@ -741,7 +783,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             )
         if not rank:
             raise NotUnderstood("highest or lowest?", _suggestion(p))
-        a = agg or ("sum" if measure.additive and "most" in r.text else "avg")
+        a = agg or ("sum" if measure.additive and ("most" in r.text or p.total) else "avg")
         if rank and not rank[0][1] and re.search(r"\b(?:best|worst)\b", r.text):
             descending = descending == measure.higher_is_better
         return QueryPlan(

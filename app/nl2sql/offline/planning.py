@@ -144,7 +144,9 @@ def choose(r: Reading, as_of: date) -> Plan:
         and (len(spans) == 2 or split)
         and (r.cue("compare") or r.cue("direction"))
     ):
-        aggregate = "sum" if "sum" in r.aggregates else "avg"
+        # a count is compared as a count ("the number of workouts in March vs February")
+        counted = metrics[0].column == "workout_count"
+        aggregate = "sum" if "sum" in r.aggregates or counted else "avg"
         if split:
             rest = tuple(c for c in conditions if c.kind != split)
             return Plan(
