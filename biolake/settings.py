@@ -60,6 +60,17 @@ class BiolakeSettings(BaseSettings):
     spark_driver_memory: str = "2g"
     spark_shuffle_partitions: int = 4
     cache_dir: Path = Field(default_factory=_default_cache, description="Downloads: jars, Trino")
+    # One ETL per lake at a time (biolake/lease.py, docs/WRITERS.md)
+    etl_wait_s: float = Field(
+        default=0, ge=0,
+        description="Seconds `biolake etl` waits for an ETL already running on the lake before "
+        "exiting with code 75; 0: exit at once",
+    )
+    lease_ttl_s: float = Field(
+        default=60, ge=5, le=3600,
+        description="S3 lake: a lease not renewed for this long is free (its holder was killed); "
+        "renewed every third of it",
+    )
     jars_dir: Path | None = Field(default=None, description="default: <cache_dir>/jars")
 
     # Oura API v2 live client (OAuth2 authorization code; README "Connect your Oura account")

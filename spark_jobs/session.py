@@ -70,7 +70,9 @@ def spark_conf(
         "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
         "spark.databricks.delta.retentionDurationCheck.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        # S3 has no atomic rename: Delta's single-driver log store keeps commits safe
+        # S3 has no atomic rename, and delta-spark has no conditional-put log store: the
+        # single-driver log store is safe because one ETL at a time writes a lake (the lake's
+        # ETL lease, biolake/lease.py) and nothing else writes the tables Spark writes
         "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
         # a value that does not parse becomes NULL (and is then quarantined with a reason)
         # instead of failing the whole job

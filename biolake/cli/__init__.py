@@ -53,7 +53,7 @@ def main() -> None:
         cli(standalone_mode=True)
     except BiolakeError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(getattr(exc, "exit_code", 1))  # LakeBusyError: 75, try again later
 
 
 if __name__ == "__main__":

@@ -6,19 +6,38 @@ import click
 
 from biolake.cli.context import Context, pass_context, print_tables
 from biolake.lake import Lake
+from biolake.lease import Holder, holding, lake_lease
 from biolake.settings import BiolakeSettings
 
 
-def run_etl_once(settings: BiolakeSettings, lake: Lake, full: bool) -> dict[str, int]:
-    """One ETL run in a Spark session of its own; prints its summary, returns the table rows."""
+def run_etl_once(
+    settings: BiolakeSettings, lake: Lake, full: bool, wait_s: float | None = None
+) -> dict[str, int]:
+    """One ETL run in a Spark session of its own, holding the lake's ETL lease (one ETL per
+    lake: biolake/lease.py); prints its summary, returns the table rows.
+
+    Raises:
+        LakeBusyError: another ETL holds the lease after `wait_s` (default: the setting).
+    """
     from spark_jobs.etl import run_etl
     from spark_jobs.session import build_spark_session
 
-    spark = build_spark_session(settings, "biolake-etl")
-    try:
-        report = run_etl(spark, lake, full=full)
-    finally:
-        spark.stop()
+    wait_s = settings.etl_wait_s if wait_s is None else wait_s
+    lease = lake_lease(lake, "etl", settings.lease_ttl_s)
+
+    def waiting(holder: Holder) -> None:
+        click.echo(f"etl: waiting up to {wait_s:g} s for the ETL running {holder.describe()}",
+                   err=True)
+
+    with holding(lease, activity="an ETL", wait_s=wait_s, on_wait=waiting):
+        spark = build_spark_session(settings, "biolake-etl")
+        try:
+            report = run_etl(spark, lake, full=full)
+        finally:
+            spark.stop()
+    if getattr(lease, "lost", False):
+        click.echo("warning: the ETL lease expired during the run (renewals failed for longer "
+                   f"than {settings.lease_ttl_s:g} s); run `biolake etl` again to be sure", err=True)
     click.echo(
         f"etl: {report.objects_processed} new objects, {report.records_read} records, "
         f"{report.records_quarantined} quarantined, {report.gold_days_rebuilt} gold days rebuilt"
@@ -28,8 +47,13 @@ def run_etl_once(settings: BiolakeSettings, lake: Lake, full: bool) -> dict[str,
 
 @click.command()
 @click.option("--full", is_flag=True, help="Rebuild silver and gold from all of bronze.")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=None,
+              help="Seconds to wait for an ETL already running on the lake (default: "
+              "BIOLAKE_ETL_WAIT_S, 0); still busy then: exit code 75.")
 @pass_context
-def etl(ctx: Context, full: bool) -> None:
-    """Bronze → silver → gold (incremental)."""
+def etl(ctx: Context, full: bool, wait_s: float | None) -> None:
+    """Bronze → silver → gold (incremental). One ETL per lake at a time: a second one waits
+    (--wait) or exits with code 75, and the objects it would have read are built by the
+    running one or the next."""
     lake = ctx.lake()
-    print_tables(lake, run_etl_once(ctx.settings, lake, full))
+    print_tables(lake, run_etl_once(ctx.settings, lake, full, wait_s))

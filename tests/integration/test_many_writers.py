@@ -4,6 +4,9 @@ folder lake and on a real SeaweedFS S3 lake; commit conflicts on the ingestion l
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +16,14 @@ from biolake.lake import Lake, LakeConfig
 from biolake.settings import BiolakeSettings
 from ingest_workers.ingestion_log import IngestionLog
 from tests.support.cli import run_cli_together
+from tests.support.lakes import make_lake
 from tests.support.seaweedfs import SeaweedFS
-from tests.support.writers import create_bucket, distinct_peloton_csvs, seaweedfs_lake_env
+from tests.support.writers import (
+    create_bucket,
+    distinct_peloton_csvs,
+    hold_lease_in_process,
+    seaweedfs_lake_env,
+)
 
 WRITERS = 16
 BUCKET = "manywriters"
@@ -71,3 +80,102 @@ def test_concurrent_ingests_on_seaweedfs_all_land(
         s3_access_key=seaweedfs.access_key, s3_secret_key=seaweedfs.secret_key,
     )
     _assert_all_logged(Lake(LakeConfig.from_settings(settings)), csvs)
+
+
+# -- the lease on S3: conditional writes and an expiry ---------------------------------------------
+def _s3_lake(server: SeaweedFS, prefix: str) -> tuple[Lake, dict]:
+    env = seaweedfs_lake_env(server, BUCKET, prefix)
+    settings = BiolakeSettings(
+        lake_uri=env["BIOLAKE_LAKE_URI"], s3_endpoint=server.endpoint,
+        s3_access_key=server.access_key, s3_secret_key=server.secret_key,
+    )
+    return Lake(LakeConfig.from_settings(settings)), env
+
+
+@pytest.mark.s3
+def test_an_s3_lease_has_one_holder_renews_itself_and_goes_on_release(seaweedfs: SeaweedFS) -> None:
+    from biolake.lease import lake_lease
+
+    lake, _ = _s3_lake(seaweedfs, "lease-renew")
+    ttl = 3.0
+    first, second = lake_lease(lake, "etl", ttl), lake_lease(lake, "etl", ttl)
+    assert first.try_acquire() is None
+    try:
+        time.sleep(ttl * 1.7)  # past one lease time: renewals keep it held
+        holder = second.try_acquire()
+        assert holder is not None and holder.pid == os.getpid() and holder.since is not None
+    finally:
+        first.release()
+    assert lake.list_keys("_ops/_locks") == []
+    assert second.try_acquire() is None
+    second.release()
+
+
+@pytest.mark.s3
+def test_an_s3_lease_of_a_killed_holder_is_free_after_its_time(seaweedfs: SeaweedFS, tmp_path: Path) -> None:
+    from biolake.lease import holding, lake_lease
+
+    lake, env = _s3_lake(seaweedfs, "lease-kill")
+    ttl = 3.0
+    holder = hold_lease_in_process({**env, "BIOLAKE_HOME": str(tmp_path)}, "etl", ttl)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    killed = time.monotonic()
+    lease = lake_lease(lake, "etl", ttl)
+    busy = lease.try_acquire()
+    assert busy is not None and busy.pid == holder.pid  # still within its time
+    with holding(lease, activity="an ETL", wait_s=ttl + 10):
+        freed_after = time.monotonic() - killed
+    assert freed_after <= ttl + 2.5, freed_after
+
+
+# -- two ETLs: one builds, the other waits or exits with 75 ----------------------------------------
+@pytest.mark.spark
+def test_two_etls_one_builds_the_other_waits_and_a_third_exits_at_once(
+    tmp_path: Path, real_fixtures: Path
+) -> None:
+    """Two `biolake etl --wait` started together: one builds, the other waits for it and then
+    builds only what was ingested meanwhile; a third without --wait exits 75 at once, naming
+    the running ETL. Every object ends up in silver exactly once."""
+    from tests.support.cli import run_cli, start_cli
+    from tests.support.lakes import read_delta
+
+    home = tmp_path / "home"
+    first, *rest = distinct_peloton_csvs(real_fixtures / "peloton" / "workouts_us_units.csv",
+                                         tmp_path / "csv", 4, rows_each=10)
+    for csv in rest:
+        assert run_cli(home, "ingest", "peloton", "--csv", str(csv)).returncode == 0
+    etls = [start_cli(home, "etl", "--wait", "900") for _ in range(2)]
+    lock = home / "lake" / "_ops" / "_locks" / "etl.lock"
+    deadline = time.monotonic() + 120
+    while not (lock.exists() and lock.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert lock.stat().st_size, "no ETL took the lease"
+
+    started = time.monotonic()
+    third = run_cli(home, "etl")
+    assert third.returncode == 75, third.stderr
+    assert time.monotonic() - started < 20  # no Spark started to find out
+    (line,) = third.stderr.strip().splitlines()
+    assert line.startswith("error: an ETL is already running on this lake since "), line
+    assert "Traceback" not in third.stderr
+    # ingested while an ETL runs: built by that run or the next, never skipped
+    assert run_cli(home, "ingest", "peloton", "--csv", str(first)).returncode == 0
+
+    outputs = []
+    for etl in etls:
+        out, err = etl.communicate(timeout=900)
+        assert etl.returncode == 0, err[-3000:]
+        outputs.append((out, err))
+    waited = [o for o in outputs if "etl: waiting up to 900 s for the ETL running since" in o[1]]
+    assert len(waited) == 1, [o[1][-500:] for o in outputs]
+
+    _, lake = make_lake(home)
+    log = read_delta(lake, "_ops", "ingestion_log")
+    processed = read_delta(lake, "_ops", "etl_objects")
+    assert sorted(processed["object_key"]) == sorted(log["object_key"])  # each once, none skipped
+    workouts = read_delta(lake, "silver", "workouts")
+    assert len(workouts) == 40 and workouts["workout_id"].is_unique
+    gold = read_delta(lake, "gold", "daily_readiness_performance")
+    assert not gold.duplicated(["person_id", "day"]).any()
+    assert set(workouts["day"]) == set(gold["day"])

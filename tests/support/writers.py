@@ -40,3 +40,30 @@ def create_bucket(server: SeaweedFS, bucket: str) -> None:
         "s3", endpoint_url=server.endpoint, aws_access_key_id=server.access_key,
         aws_secret_access_key=server.secret_key, region_name="us-east-1",
     ).create_bucket(Bucket=bucket)
+
+
+HOLD_LEASE = """
+import sys, time
+from biolake.lake import Lake, LakeConfig
+from biolake.lease import lake_lease
+from biolake.settings import BiolakeSettings
+lease = lake_lease(Lake(LakeConfig.from_settings(BiolakeSettings())), sys.argv[1], float(sys.argv[2]))
+assert lease.try_acquire() is None, "the lease was not free"
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def hold_lease_in_process(env: dict[str, str], name: str, ttl_s: float):
+    """A Python process (BIOLAKE_* from `env`) that takes the lake's lease `name` and sleeps
+    holding it; returned once it holds it, for the test to kill."""
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BIOLAKE_")} | env
+    process = subprocess.Popen([sys.executable, "-c", HOLD_LEASE, name, str(ttl_s)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean)
+    line = process.stdout.readline() if process.stdout else ""
+    assert line.strip() == "held", (line, process.stderr.read() if process.stderr else "")
+    return process

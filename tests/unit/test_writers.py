@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 
 import pytest
 from deltalake.exceptions import CommitFailedError
@@ -52,3 +54,59 @@ def test_other_errors_are_not_retried() -> None:
     with pytest.raises(OSError):
         retry_commit(broken, what="t", sleep=lambda s: None)
     assert len(calls) == 1
+
+
+# -- the lease on a folder lake: an OS file lock -------------------------------------------------
+def test_a_folder_lake_lease_has_one_holder_and_says_who(tmp_path) -> None:
+    from biolake.errors import LakeBusyError
+    from biolake.lease import FileLease, holding
+
+    first, second = FileLease(tmp_path, "etl"), FileLease(tmp_path, "etl")
+    with holding(first, activity="an ETL", wait_s=0):
+        holder = second.try_acquire()
+        assert holder is not None and holder.pid == os.getpid() and holder.since is not None
+        with pytest.raises(LakeBusyError) as caught, holding(second, activity="an ETL", wait_s=0):
+            pass
+        assert str(caught.value).startswith("an ETL is already running on this lake since ")
+        assert caught.value.exit_code == 75
+    assert second.try_acquire() is None  # released at the end of the block
+    second.release()
+
+
+def test_a_folder_lake_lease_waits_for_its_holder_up_to_the_time_given(tmp_path) -> None:
+    from biolake.errors import LakeBusyError
+    from biolake.lease import FileLease, holding
+
+    first = FileLease(tmp_path, "etl")
+    assert first.try_acquire() is None
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the holder finishes during the second poll
+        slept.append(seconds)
+        if len(slept) == 2:
+            first.release()
+
+    with holding(FileLease(tmp_path, "etl"), activity="an ETL", wait_s=30, sleep=sleep):
+        pass
+    assert len(slept) == 2
+    assert first.try_acquire() is None
+    with pytest.raises(LakeBusyError, match=r"\(waited 0.2 s\)"):
+        with holding(FileLease(tmp_path, "etl"), activity="an ETL", wait_s=0.2):
+            pass
+    first.release()
+
+
+def test_a_folder_lake_lease_of_a_killed_holder_is_free_at_once(tmp_path) -> None:
+    from biolake.lease import FileLease
+    from tests.support.writers import hold_lease_in_process
+
+    holder = hold_lease_in_process({"BIOLAKE_HOME": str(tmp_path)}, "etl", 60)
+    lease = FileLease(tmp_path / "lake", "etl")
+    try:
+        busy = lease.try_acquire()
+        assert busy is not None and busy.pid == holder.pid
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+    assert lease.try_acquire() is None
+    lease.release()
