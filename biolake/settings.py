@@ -36,6 +36,7 @@ class BiolakeSettings(BaseSettings):
     person_id: str = Field(default="me", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     as_of: date | None = Field(default=None, description="The 'today' for relative dates")
     engine: Literal["duckdb", "trino"] = "duckdb"
+    debug: bool = Field(default=False, description="Show tracebacks of unexpected failures")
 
     # S3 API (SeaweedFS, MinIO, AWS S3 ...); used when lake_uri starts with s3://
     s3_endpoint: str | None = None

@@ -23,11 +23,14 @@ from biolake.cli.context import Context
 from biolake.cli.demo import demo
 from biolake.cli.etl import etl
 from biolake.cli.explain import insights, report, serve
+from biolake.cli.failures import command_name, debug_requested, describe
 from biolake.cli.ingest import auth, auth_oura, ingest, ingest_oura, ingest_peloton
 from biolake.cli.serving import ask, eval_group, sql, views
 from biolake.errors import BiolakeError
 
 __all__ = ["Context", "auth_oura", "cli", "ingest_oura", "ingest_peloton", "main"]
+
+_invocation: dict[str, str] = {}  # what the failure message names (the lake), set by `cli`
 
 
 @click.group()
@@ -35,13 +38,17 @@ __all__ = ["Context", "auth_oura", "cli", "ingest_oura", "ingest_peloton", "main
 @click.option("--person", "person_id", help="Person id (default: me).")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The 'today' for relative dates.")
 @click.option("--engine", type=click.Choice(["duckdb", "trino"]), help="Serving engine.")
+@click.option("--debug", is_flag=True, default=None,
+              help="Show the Python traceback of an unexpected failure (BIOLAKE_DEBUG).")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, person_id: str | None, as_of: Any, engine: str | None) -> None:
+def cli(ctx: click.Context, home: Path | None, person_id: str | None, as_of: Any, engine: str | None,
+        debug: bool | None) -> None:
     """Bio-Lakehouse: your Oura, Peloton and Apple Health data in your own lakehouse."""
     ctx.obj = Context(
-        {"home": home, "person_id": person_id, "engine": engine,
+        {"home": home, "person_id": person_id, "engine": engine, "debug": debug,
          "as_of": as_of.date() if as_of else None}
     )
+    _invocation["lake"] = ctx.obj.settings.effective_lake_uri
 
 
 for command in (ingest, auth, etl, views, sql, insights, report, serve, ask, eval_group, demo):
@@ -49,11 +56,20 @@ for command in (ingest, auth, etl, views, sql, insights, report, serve, ask, eva
 
 
 def main() -> None:
+    """Known errors print their message; anything else one line from `failures.describe`
+    (the traceback only with --debug or BIOLAKE_DEBUG); exit 1, or the error's own code."""
     try:
         cli(standalone_mode=True)
     except BiolakeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", 1))  # LakeBusyError: 75, try again later
+    except Exception as exc:
+        argv = sys.argv[1:]
+        if debug_requested(argv):
+            raise
+        message = describe(exc, command_name(argv, cli.commands), _invocation.get("lake"))
+        click.echo(f"error: {message}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
