@@ -10,7 +10,8 @@
     ├── LakeBusyError             another process holds the lake's lease (e.g. an ETL runs);
     │                             the CLI exits 75 (EX_TEMPFAIL: try again later)
     └── QueryError                a query was refused or failed on the serving engine
-        └── ReadOnlyViolation     the SQL is not one read-only SELECT over allowed relations
+        ├── ReadOnlyViolation     the SQL is not one read-only SELECT over allowed relations
+        └── QueryTimeoutError     the query ran past the statement timeout and was stopped
 
 Messages always say *where*: the file, the line or record position, the field.
 """
@@ -66,3 +67,7 @@ class QueryError(BiolakeError):
 
 class ReadOnlyViolation(QueryError):
     """The SQL is not a single read-only SELECT over the allowed relations."""
+
+
+class QueryTimeoutError(QueryError):
+    """The query ran longer than the statement timeout (BIOLAKE_QUERY_TIMEOUT_S) and was stopped."""

@@ -46,6 +46,11 @@ class BiolakeSettings(BaseSettings):
 
     # Trino (cluster mode, or a local server): the analyst reads, the writer registers and
     # replaces views and is never used by anything user-facing
+    query_timeout_s: float = Field(
+        default=60, gt=0, le=3600,
+        description="Statement timeout: a query still running after this long is stopped "
+        "(DuckDB interrupted, Trino's query_max_execution_time)",
+    )
     trino_url: str = "http://127.0.0.1:8080"
     trino_catalog: str = "lakehouse"
     trino_user: str = "analyst"

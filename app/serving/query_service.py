@@ -63,10 +63,11 @@ def make_engine(settings: BiolakeSettings, lake: Lake) -> QueryEngine:
     if settings.engine == "trino":
         from app.serving.engines.trino_engine import TrinoEngine
 
-        return TrinoEngine(settings.trino_url, settings.trino_user, settings.trino_catalog)
+        return TrinoEngine(settings.trino_url, settings.trino_user, settings.trino_catalog,
+                           timeout_s=settings.query_timeout_s)
     from app.serving.engines.duckdb_engine import DuckDBEngine
 
-    return DuckDBEngine(lake)
+    return DuckDBEngine(lake, timeout_s=settings.query_timeout_s)
 
 
 class QueryService:

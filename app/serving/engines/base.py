@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+DEFAULT_TIMEOUT_S = 60.0  # BIOLAKE_QUERY_TIMEOUT_S
+
+
+def timeout_message(engine: str, timeout_s: float) -> str:
+    """The one message of a query stopped at the statement timeout, whichever engine."""
+    return (f"the query ran longer than {timeout_s:g} s on {engine} and was stopped "
+            "(BIOLAKE_QUERY_TIMEOUT_S); narrow it (fewer days, a filter, no cross join) or "
+            "raise the limit")
+
 
 @dataclass(frozen=True)
 class QueryResult:

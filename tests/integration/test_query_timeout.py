@@ -1,0 +1,92 @@
+"""Every query ends (issue 14): a query past the statement timeout (BIOLAKE_QUERY_TIMEOUT_S) is
+stopped with one clear error within timeout + 2 s, through the real `biolake sql`; DuckDB
+sessions run side by side on cursors of their own."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from tests.support.cli import run_cli
+
+TIMEOUT_S = 3
+CROSS_JOIN = ("SELECT count(*) FROM oura_heartrate a, oura_heartrate b, oura_heartrate c "
+              "WHERE a.bpm + b.bpm + c.bpm < 0")
+
+
+def _heart_rate_lake(home: Path, rows: int = 4000) -> None:
+    """A lake with one silver table big enough that a three-way cross join runs for minutes."""
+    from deltalake import write_deltalake
+
+    table = pa.table({"person_id": ["me"] * rows, "bpm": [50 + i % 90 for i in range(rows)],
+                      "timestamp_utc": pa.array(range(rows), pa.int64())})
+    write_deltalake(str(home / "lake" / "silver" / "oura_heartrate"), table)
+
+
+def test_a_query_past_the_timeout_ends_with_the_timeout_error_on_duckdb(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _heart_rate_lake(home)
+    env = {"BIOLAKE_QUERY_TIMEOUT_S": str(TIMEOUT_S)}
+    started = time.monotonic()
+    quick = run_cli(home, "sql", "SELECT count(*) AS n FROM oura_heartrate", env=env)
+    baseline = time.monotonic() - started  # start-up, loading the tables, one small query
+    assert quick.returncode == 0, quick.stderr
+    assert "4000" in quick.stdout
+
+    started = time.monotonic()
+    slow = run_cli(home, "sql", CROSS_JOIN, env=env, timeout=120)
+    elapsed = time.monotonic() - started
+    assert slow.returncode == 1
+    assert "Traceback" not in slow.stderr
+    (line,) = slow.stderr.strip().splitlines()
+    assert line.startswith(f"error: the query ran longer than {TIMEOUT_S} s on duckdb and was stopped")
+    assert elapsed <= baseline + TIMEOUT_S + 2, (elapsed, baseline)
+
+
+def test_duckdb_sessions_do_not_wait_for_each_other(tmp_path: Path) -> None:
+    """A slow query on one thread (the dashboard: one session) does not hold up another's."""
+    from app.serving.engines.duckdb_engine import DuckDBEngine
+    from biolake.errors import QueryTimeoutError
+    from tests.support.lakes import make_lake
+
+    home = tmp_path / "home"
+    _heart_rate_lake(home)
+    _, lake = make_lake(home)
+    engine = DuckDBEngine(lake, timeout_s=TIMEOUT_S)
+    outcome: dict = {}
+
+    def slow() -> None:
+        try:
+            engine.query(CROSS_JOIN)
+        except QueryTimeoutError as exc:
+            outcome["slow"] = exc
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.5)  # the slow query is running
+    started = time.monotonic()
+    assert engine.query("SELECT count(*) FROM oura_heartrate").rows == [[4000]]
+    assert time.monotonic() - started < 1.5  # not queued behind the slow one
+    thread.join(timeout=TIMEOUT_S + 5)
+    assert isinstance(outcome.get("slow"), QueryTimeoutError)
+    # the engine stays usable after an interrupted query
+    assert engine.query("SELECT max(bpm) FROM oura_heartrate").rows == [[139]]
+
+
+@pytest.mark.trino
+def test_a_query_past_the_timeout_ends_with_the_timeout_error_on_trino(trino_server) -> None:
+    from app.serving.engines.trino_engine import TrinoEngine
+    from biolake.errors import QueryTimeoutError
+
+    engine = TrinoEngine(trino_server.url, "analyst", timeout_s=TIMEOUT_S)
+    query = ("SELECT count(*) FROM oura_heartrate a, oura_heartrate b, oura_heartrate c "
+             "WHERE a.bpm + b.bpm + c.bpm < 0")
+    engine.relations()  # metadata first: only the slow query is timed
+    started = time.monotonic()
+    with pytest.raises(QueryTimeoutError, match=f"ran longer than {TIMEOUT_S} s on trino"):
+        engine.query(query)
+    assert time.monotonic() - started <= TIMEOUT_S + 2
