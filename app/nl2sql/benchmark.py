@@ -93,6 +93,17 @@ class Report:
 
 
 def load_benchmark(path: Path = QUESTIONS) -> Benchmark:
+    """One benchmark file, or every `*.yaml` of a folder (they must share `as_of` and person)."""
+    if path.is_dir():
+        parts = [load_benchmark(p) for p in sorted(path.glob("*.yaml"))]
+        if not parts:
+            raise BenchmarkError(f"{path}: no benchmark files (*.yaml)")
+        if len({(b.as_of, b.person_id) for b in parts}) > 1:
+            raise BenchmarkError(f"{path}: the files disagree on as_of or person_id")
+        questions = tuple(q for b in parts for q in b.questions)
+        if len({q.id for q in questions}) != len(questions):
+            raise BenchmarkError(f"{path}: a question id is used in two files")
+        return Benchmark(path, parts[0].as_of, parts[0].person_id, questions)
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:

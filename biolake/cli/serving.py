@@ -75,6 +75,8 @@ def ask(ctx: Context, question: str, output: str) -> None:
     if output == "json":
         click.echo(json.dumps(answer.as_json(), default=str))
         return
+    if answer.interpretation:
+        click.echo(f"({answer.interpretation})")
     click.echo(answer.answer)
     if answer.fallback_reason:
         click.echo(f"note: answered offline because {answer.fallback_reason}", err=True)
@@ -93,8 +95,9 @@ def eval_group() -> None:
 @eval_group.command("nl2sql")
 @click.option("--translator", type=click.Choice(["offline", "claude"]), default="offline",
               show_default=True)
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Benchmark file (default: app/nl2sql/questions.yaml).")
+@click.option("--questions", type=click.Path(exists=True, path_type=Path),
+              help="Benchmark file, or a folder of them such as benchmarks/nl2sql "
+                   "(default: app/nl2sql/questions.yaml).")
 @click.option("--min-accuracy", type=click.FloatRange(0, 1), help="Exit 1 below this accuracy.")
 @pass_context
 def eval_nl2sql(ctx: Context, translator: str, questions: Path | None, min_accuracy: float | None) -> None:

@@ -918,13 +918,15 @@ def _filter_sql(f: Filter, entity: str, table: str | None = None) -> exp.Express
 
 
 def _countable_workouts(person: str) -> exp.Expression:
-    """Silver workouts of the person without the Apple Health copies the core table skips."""
-    wall = "date_parse({t}.started_local, '%Y-%m-%d %H:%i')"
+    """Silver workouts of the person without the Apple Health copies the core table skips (a
+    start within DUPLICATE_WINDOW_S of another source's workout, local wall-clock time)."""
     sql = (
-        f"SELECT * FROM {WORKOUTS} AS a WHERE a.person_id = :person AND NOT (a.source = 'apple_health' "
-        f"AND EXISTS (SELECT 1 FROM {WORKOUTS} AS o WHERE o.person_id = a.person_id "
-        f"AND o.source <> 'apple_health' AND abs(date_diff('second', {wall.format(t='o')}, "
-        f"{wall.format(t='a')})) <= {DUPLICATE_WINDOW_S}))"
+        "WITH local_workouts AS (SELECT *, date_parse(started_local, '%Y-%m-%d %H:%i') "
+        f"AS local_start FROM {WORKOUTS} WHERE person_id = :person) "
+        "SELECT * FROM local_workouts AS a WHERE a.source <> 'apple_health' OR NOT EXISTS ("
+        "SELECT 1 FROM local_workouts AS o WHERE o.source <> 'apple_health' AND o.local_start "
+        f"BETWEEN a.local_start - INTERVAL '{DUPLICATE_WINDOW_S}' SECOND "
+        f"AND a.local_start + INTERVAL '{DUPLICATE_WINDOW_S}' SECOND)"
     )
     tree = sqlglot.parse_one(sql, read=DIALECT)
     return exp.replace_placeholders(tree, person=exp.Literal.string(person))
