@@ -532,6 +532,27 @@ def test_every_catalog_measure_is_a_column_of_the_live_schema(lake_env: dict) ->
         assert ("workouts", column) in columns
 
 
+def test_every_day_measure_is_documented_in_the_core_view_header() -> None:
+    """The catalog's day measures against the header comment of the core view (the contract)."""
+    from app.nl2sql.catalog import DAY_MEASURES
+    from app.serving.gold_views import load_views
+
+    (core,) = [v for v in load_views() if v.name == "daily_readiness_performance"]
+    for measure in DAY_MEASURES:
+        assert measure.column in core.documentation, measure.column
+
+
+def test_the_issue_examples_and_the_folder_benchmark(lake_env: dict) -> None:
+    """benchmarks/nl2sql as one benchmark (held-out and paraphrase families)."""
+    report = evaluate(
+        lake_env["settings"], lake_env["lake"], "offline", load_benchmark(HELD_OUT.parent)
+    )
+    failures = "\n".join(report.lines())
+    assert len(report.outcomes) >= 250
+    assert report.accuracy >= 0.9, failures
+    assert report.count("wrong") <= 0.02 * len(report.outcomes), failures
+
+
 def test_offline_answers_are_fast(lake_env: dict) -> None:
     """p50 of translating the held-out questions (the SQL run is the engine's time)."""
     import time

@@ -73,7 +73,7 @@ _NOUN_STARTS = (
     "single ",
 )
 _NOUN_AFTER = frozenset(
-    "many which longest shortest highest lowest most least best worst were that every more fewer current".split()
+    "many which longest shortest highest lowest most least best worst were that every more fewer current last first latest".split()
 )
 
 
@@ -195,7 +195,7 @@ _CMP_WORDS = {
 }
 _UNITS = r"%|percent|hours?|hrs|minutes?|mins|kj|watts?|steps?|bpm|ms|kcal|calories"
 _THRESHOLD = re.compile(
-    r"\b(?:(?:was|is|been|were|had|have|has|of|slept|sleep|sleeping|dropped|went|got|did i|i) )*"
+    r"\b(?:(?:was|is|been|were|had|have|has|of|slept|sleep|sleeping|dropped|drop|dip|dipped|fell|fall|went|go|got|get|did i|i) )*"
     rf"(?:(?P<cmp>{'|'.join(_CMP_WORDS.values())}) )?(?P<num>\d+(?:\.\d+)?) ?(?P<unit>{_UNITS})?"
     r"(?: (?P<post>or more|or higher|or above|or over|and up|or less|or lower|or below))?"
     r"(?: of (?P<of>output|sleep|steps))?(?!\w)"
@@ -207,7 +207,7 @@ _WORKOUT_NOUN = r"(?:workouts?|sessions?|classes|class)"
 _OWN_FILLER = frozenset(
     """ever single one often did do does have has had i my the a an was were is be been
     produce produced generate generated burn burned burnt take took taken done get got go went
-    walk walked
+    walk walked spend spent
     like usually typically how what when which that there up overall all time""".split()
 )
 _FRAMES: tuple[tuple[str, str], ...] = (
@@ -352,7 +352,7 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
         _claim(
             r,
             r"\bcompared? (?:to|with)\b|\bcompare\b|\bvs\b|\bversus\b|\bthan\b|\bhigher\b"
-            r"|\blower\b|\bbetter\b|\bworse\b|\bmore (?=workouts|rides)",
+            r"|\blower\b|\bbetter\b|\bworse\b|\bmore (?=workouts|rides|steps|output|calories)",
         )
     )
     p.total = re.search(r"\b(?:total|in total|altogether)\b", r.text) is not None
@@ -403,11 +403,13 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
         p.day_filters.append((Filter("had_workout", value=False), match.start()))
     for name, aliases in _DISCIPLINE_WORDS.items():
         alt = "|".join(sorted(aliases, key=len, reverse=True))
-        pattern = rf"\b(?:(?:on |for |of |with |during |after |before )?(?:a |an |my |some )?)(?:{alt})(?: {_WORKOUT_NOUN})?(?: days?)?\b"
+        pattern = rf"\b(?:(?:on |for |of |with |during |after |before |per )?(?:a |an |my |some )?)(?:{alt})(?: {_WORKOUT_NOUN})?(?: days?)?\b"
         for match in _claim(r, pattern):
             p.disciplines.append((name, match.start()))
             text = match.group()
-            if r.text[: match.start()].endswith("per "):
+            if r.text[: match.start()].endswith("per ") or text.startswith("per "):
+                if re.search(rf"\b{_WORKOUT_NOUN}\b", text):  # "per strength workout"
+                    p.per_workout = p.noun_disciplines = True
                 continue  # "average output per ride": the families' neutral phrase
             if re.search(rf"\b(?:rides?|runs?|walks|{_WORKOUT_NOUN})\b", text) and not re.search(
                 r"\bdays?\b", text
@@ -614,10 +616,14 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         r"\b(?:percentage|percent|share|fraction|proportion|%) of (?:my |all )?(?:workouts|rides|sessions)\b",
         r.text,
     )
+    per_workout_threshold = any(
+        (m["unit"] or "") in ("minutes", "minute", "mins", "kj") for m, _ in p.thresholds
+    )
     if (
         day_frames
         and not share_of_workouts
         and not p.disciplines
+        and not (p.workout_noun and per_workout_threshold)
         and (p.worked_out or p.workout_noun)
     ):
         if not any(f.kind == "had_workout" for f, _ in p.day_filters):
