@@ -502,6 +502,10 @@ def test_a_dropped_word_never_gives_the_same_sql(question: str, without: str) ->
         "What was my average heart rate?",  # resting, or in workouts?
         "What's the average readiness the day a strength workout?",
         "How does my HRV compare on days after strength vs after yoga?",
+        "What was my readiness the day after my longest ride?",  # one ranked ride, not days
+        "What's my average readiness the day after a ride longer than 45 minutes?",
+        "What's my average SpO2 when my readiness is below 70?",
+        "What's my streak of rest days?",  # current or longest?
     ],
 )
 def test_it_declines_rather_than_guess(question: str) -> None:

@@ -23,6 +23,15 @@ is not understood: the translator says so and suggests a phrasing, and never ans
 different question. Identifiers in the SQL come from the vocabulary and values are sqlglot
 literals, so nothing from the question is pasted into SQL text.
 
+Before the families, `compose` reads the parts any question is made of into a typed
+`QueryPlan` (entity: day, workout or night; measure from the shared catalog, catalog.py, and its
+aggregation, including counts, shares, streaks and last/first occurrences; filters; span; the day
+after or before; grouping with a rank; comparisons; correlations) and builds its SQL from the
+plan. It answers whatever has a part only it knows (single workouts, SpO2 and deep sleep, "the
+day after", streaks, shares, "when did I last", "which weekday/month/instructor"), and whatever
+no family fits; it declines, naming the words, when a word is left over or the parts do not fit
+together. Every answer carries `interpretation`, the plan as a plain sentence.
+
 The modules follow the steps: `reading` (normalise the question, claim its phrases: a
 `Reading`), `planning` (choose the family and its parameters: a `Plan`), `builders` (one SQL
 builder per family, registered by name in `BUILDERS`) and `translator` (`OfflineTranslator`,

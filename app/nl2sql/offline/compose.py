@@ -167,7 +167,7 @@ class QueryPlan:
             words += f" of {_describe_filters(self.within, self.entity)}s"
         if where:
             words += f" ({where})" if self.aggregation != "share" else f" with {where}"
-        if self.offset:
+        if self.offset and not self.split_anchor:
             words += f", on the day {'after' if self.offset > 0 else 'before'} each " + (
                 _describe_filters(self.anchor, "day") or "day"
             )
@@ -419,7 +419,11 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     # many workouts", "the longest workout"; a bare one ("calories do I burn workout") is left
     # over, and the question declined
     tie = r"(?:(?:in|of|during|on|per|for|from) (?:a |an |my |one |each |the )?|a |an |my |one |each |the )"
-    for match in list(re.finditer(rf"\b(?:{tie})?(?:single )?{_WORKOUT_NOUN}(?: with)?\b", r.work)):
+    # not where the noun names a day's measure ("workout minutes", "workout days")
+    adjective = r"(?! (?:minutes|mins|days?|time|calories|count|heart|output|length|duration))"
+    for match in list(
+        re.finditer(rf"\b(?:{tie})?(?:single )?{_WORKOUT_NOUN}(?: with)?\b{adjective}", r.work)
+    ):
         before = r.text[: match.start()].split()[-1:]
         if match.group().startswith(_NOUN_STARTS) or not before or before[0] in _NOUN_AFTER:
             r.mark(match.start(), match.end())
@@ -709,10 +713,26 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
                 f'Ask e.g. "What is my average {m.label} on days with a workout?" or "... the day '
                 'after a strength workout?".',
             )
-    if entity == "night" and any(f.kind != "cmp" for f in filters):
+    if entity == "night" and any(
+        f.kind != "cmp" or BY_NAME[f.measure].entity != "night" for f in filters
+    ):
         raise NotUnderstood(
-            "I can't filter night measures by workouts yet",
+            "I can't filter night measures by day measures or workouts yet",
             'Ask e.g. "What was my average SpO2 last month?".',
+        )
+    if offset_pos is not None and any(pos > offset_pos for _, _, pos in p.rank):
+        raise NotUnderstood(
+            "I read 'the day after' each day that meets a condition, not after one ranked workout",
+            'Ask e.g. "What is my average readiness the day after a ride?".',
+        )
+    kinds = {f.kind for f in anchor}
+    if "discipline" in kinds and any(
+        f.kind == "cmp" and f.measure in ("workout_minutes", "total_output_kj") for f in anchor
+    ):
+        raise NotUnderstood(
+            "the day's minutes and output add up all its workouts, not just that kind",
+            'Ask e.g. "... the day after a ride" or "... the day after more than 45 minutes '
+            'of workouts".',
         )
     frames = p.frames
     rank = p.rank
