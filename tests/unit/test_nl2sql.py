@@ -526,6 +526,18 @@ def test_the_answer_says_how_the_question_was_understood(settings, lake_env: dic
     assert "2025-03-24" in legacy.as_json()["interpretation"]
 
 
+def test_a_measure_of_the_longest_ride_is_that_rides(settings, lake_env: dict) -> None:
+    """'calories on my longest ride' is the longest ride's calories, not the most calories."""
+    answer = _ask_offline(settings, lake_env, "How many calories did I burn on my longest ride?")
+    longest = lake_env["service"].query(
+        "SELECT day, discipline, title, duration_min, calories_kcal FROM workouts "
+        "WHERE person_id = 'me' AND discipline = 'cycling' AND source <> 'apple_health' "
+        "ORDER BY duration_min DESC, started_at DESC LIMIT 1"
+    )
+    assert answer.rows == longest.rows
+    assert "and its calories" in answer.interpretation
+
+
 def test_every_catalog_measure_is_a_column_of_the_live_schema(lake_env: dict) -> None:
     from app.nl2sql.catalog import MEASURES, WORKOUT_IDENTITY, WORKOUT_LIST
 

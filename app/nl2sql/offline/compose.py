@@ -155,6 +155,8 @@ class QueryPlan:
             + (" of the day before" if self.other_offset else ""),
             "value": what,
         }[self.aggregation]
+        if self.aggregation == "rank" and self.other is not None:
+            words += f", and its {self.other.label}"
         if self.grouping:
             if self.limit == 1:
                 words = (
@@ -874,8 +876,18 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         return QueryPlan(**base, aggregation="list", measure=None)
     if rank:
         target = rank_measure or measure
-        if rank_measure and measure and measure.name != rank_measure.name and not p.which_workout:
-            target = measure
+        if rank_measure and measure and measure.name != rank_measure.name:
+            if entity != "workout":
+                raise NotUnderstood("the longest what?", _suggestion(p))
+            # "the calories of my longest ride": the longest ride, and its calories
+            return QueryPlan(
+                **base,
+                aggregation="rank",
+                measure=rank_measure,
+                other=measure,
+                descending=descending,
+                limit=1,
+            )
         if target is None:
             raise NotUnderstood("the most of what?", _suggestion(p))
         if not rank[0][1] and re.search(r"\b(?:best|worst)\b", r.text):
@@ -1106,6 +1118,8 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
         assert m is not None
         if plan.entity == "workout":
             shown = [_col(c) for c in WORKOUT_IDENTITY] + [value]
+            if plan.other is not None:
+                shown.append(_measure_col(plan.other))
             tiebreak = _col("started_at")
         else:
             shown = [_col("day"), value]
