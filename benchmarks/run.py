@@ -318,11 +318,12 @@ def bench_ask(home: Path, limit: int, figures: list) -> None:
     import yaml
 
     from app.nl2sql.ask import Asker
+    from app.nl2sql.benchmark import QUESTIONS
     from benchmarks.measure import Figure, percentiles, timed
     from benchmarks.pipeline import AS_OF, _context
     from biolake.settings import BiolakeSettings
 
-    questions = yaml.safe_load((REPO / "benchmarks" / "nl2sql" / "questions.yaml").read_text())
+    questions = yaml.safe_load(QUESTIONS.read_text())
     texts = [q["question"] for q in questions["questions"]]
     texts = texts[:limit] if limit else texts
     _, lake = _context(home)
