@@ -216,14 +216,14 @@ class TrendPanel(Viewer):
                  for name, figure in trend_figures(trend).items()]
         flagged = len(trend.anomalies)
         note = pn.pane.Markdown(
-            f"*{trend.period} ({trend.period.days} days) · {flagged} low day{'s' if flagged != 1 else ''} flagged by the "
+            f"*Last {trend.period.days} days ({trend.period}) · {flagged} low day{'s' if flagged != 1 else ''} flagged by the "
             f"anomaly analysis (✕)*", name="trend-note", margin=(0, 5))
         return pn.Column(note, *panes, sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:
         selector = pn.widgets.RadioButtonGroup.from_param(
             self.param.days, label="Trend period (days)",
-            options={f"{d} days": d for d in TREND_DAYS})
+            options={f"{d} days": d for d in TREND_DAYS}, color="primary", variant="outline")
         return card("Trends", selector, pn.panel(self.charts, loading_indicator=True,
                                                  sizing_mode="stretch_width"), name="trends")
 
@@ -633,11 +633,13 @@ class DataView(Viewer):
         columns = [c for c in ("finished_at", "source", "dataset", "original_name", "status",
                                "record_count", "error_count", "error") if c in log.columns]
         return pn.Column(
-            "### Ingestion log", table(log.loc[:, columns], name="ingestion-log"),
-            f"### Quarantine ({len(quarantine)} records)",
-            table(quarantine, name="quarantine") if len(quarantine)
-            else pn.pane.Markdown("Nothing quarantined.", name="quarantine"),
-            "### Tables", table(self.store.table_freshness(), name="tables"),
+            card("Ingestion log", table(log.loc[:, columns], name="ingestion-log"),
+                 name="ingestion"),
+            card(f"Quarantine ({len(quarantine)} records)",
+                 table(quarantine, name="quarantine") if len(quarantine)
+                 else pn.pane.Markdown("Nothing quarantined.", name="quarantine"),
+                 name="quarantined"),
+            card("Tables", table(self.store.table_freshness(), name="tables"), name="lake-tables"),
             sizing_mode="stretch_width",
         )
 
