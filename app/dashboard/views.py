@@ -578,7 +578,8 @@ class InsightsView(Viewer):
                          sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        selector = pn.widgets.RadioButtonGroup.from_param(self.param.days, label="Period (days)")
+        selector = pn.widgets.RadioButtonGroup.from_param(self.param.days, label="Period (days)",
+                                                          color="primary", variant="outline")
         return pn.Column(selector, pn.panel(self._insights, loading_indicator=True),
                          sizing_mode="stretch_width")
 
