@@ -30,7 +30,8 @@ after or before; grouping with a rank; comparisons; correlations) and builds its
 plan. It answers whatever has a part only it knows (single workouts, SpO2 and deep sleep, "the
 day after", streaks, shares, "when did I last", "which weekday/month/instructor"), and whatever
 no family fits; it declines, naming the words, when a word is left over or the parts do not fit
-together. Every answer carries `interpretation`, the plan as a plain sentence.
+together. Every answer carries `interpretation`, the plan as a plain sentence. Its steps
+are the `compose_plan`, `compose_reading`, `compose_planning` and `compose_sql` modules.
 
 The modules follow the steps: `reading` (normalise the question, claim its phrases: a
 `Reading`), `planning` (choose the family and its parameters: a `Plan`), `builders` (one SQL

@@ -1,0 +1,327 @@
+"""The compositional reading, step one: a question's words claimed as parts (`_Parts`).
+
+Date spans first (dates.py), then the frames ("when did I last", "longest streak of",
+"what percentage of", "which weekday"), thresholds, correlation and comparison cues, the day
+after or before, rest and workout days, disciplines, workout nouns, ranks, measures from the
+catalog and aggregates. What is left unclaimed and is not a filler word is a `leftovers` word,
+and the question is declined for it (compose.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from app.nl2sql.catalog import BY_NAME, DAY_MEASURES, NIGHT_MEASURES, WORKOUT_MEASURES, Measure
+from app.nl2sql.dates import find_dates
+from app.nl2sql.errors import NotUnderstood
+from app.nl2sql.offline.compose_plan import Filter
+from app.nl2sql.offline.reading import Reading, normalize
+from app.nl2sql.vocabulary import DISCIPLINES, FILLER
+
+_NOUN_STARTS = (
+    "in ",
+    "of ",
+    "during ",
+    "on ",
+    "per ",
+    "for ",
+    "from ",
+    "a ",
+    "an ",
+    "my ",
+    "one ",
+    "each ",
+    "the ",
+    "single ",
+)
+_NOUN_AFTER = frozenset(
+    "many which longest shortest highest lowest most least best worst were that every more fewer current last first latest".split()
+)
+
+
+_CMP_WORDS = {
+    "gt": r"longer than|more than|greater than|higher than|over|above|exceeding",
+    "lt": r"shorter than|less than|fewer than|lower than|under|below",
+    "ge": r"at least|hit|hitting|reached|reach",
+    "le": r"at most",
+}
+_UNITS = r"%|percent|hours?|hrs|minutes?|mins|kj|watts?|steps?|bpm|ms|kcal|calories"
+_THRESHOLD = re.compile(
+    r"\b(?:(?:was|is|been|were|had|have|has|of|slept|sleep|sleeping|dropped|drop|dip|dipped|fell|fall|went|go|got|get|did i|i) )*"
+    rf"(?:(?P<cmp>{'|'.join(_CMP_WORDS.values())}) )?(?P<num>\d+(?:\.\d+)?) ?(?P<unit>{_UNITS})?"
+    r"(?: (?P<post>or more|or higher|or above|or over|and up|or less|or lower|or below))?"
+    r"(?: of (?P<of>output|sleep|steps))?(?!\w)"
+)
+_DISCIPLINE_WORDS = {
+    name: aliases for name, aliases in DISCIPLINES.items() if name not in ("running", "walking")
+} | {"running": (r"running", r"runs?"), "walking": (r"walking", r"walks")}
+_WORKOUT_NOUN = r"(?:workouts?|sessions?|classes|class)"
+_OWN_FILLER = frozenset(
+    """ever single one often did do does have has had i my the a an was were is be been
+    produce produced generate generated burn burned burnt take took taken done get got go went
+    walk walked spend spent
+    like usually typically how what when which that there up overall all time""".split()
+)
+_FRAMES: tuple[tuple[str, str], ...] = (
+    (
+        "last",
+        r"\bwhen (?:did|have) i (?:last|most recently)\b|\bwhen was the last time (?:that )?"
+        r"|\bwhen was (?:my|the) (?:last|latest|most recent)\b|\bwhen did i last\b",
+    ),
+    (
+        "first",
+        r"\bwhen (?:did|have) i first\b|\bwhen was (?:my|the) first\b"
+        r"|\bwhen was the first time (?:that )?",
+    ),
+    (
+        "current_streak",
+        r"\bhow many (?:days|nights) in a row\b|\bhow many consecutive days\b"
+        r"|\b(?:my )?current streak(?: of)?\b",
+    ),
+    (
+        "streak",
+        r"\b(?:longest|best|biggest|maximum|max) streak(?: of)?\b"
+        r"|\b(?:longest|most) (?:days|nights) in a row\b",
+    ),
+    (
+        "share",
+        r"\bwhat (?:percentage|percent|share|fraction|proportion|%) of\b"
+        r"|\b(?:percentage|percent|share|fraction|proportion) of\b",
+    ),
+    ("which_weekday", r"\b(?:on )?(?:which|what) (?:weekday|day of (?:the )?week)\b"),
+    ("which_month", r"\b(?:in )?(?:which|what) month\b"),
+    (
+        "instructor_rank",
+        r"\b(?:who is|who was|which is|what is) my (?:most frequent|favou?rite|"
+        r"most common|top|usual) instructor\b|\bwhich instructor\b|\bmost frequent instructor\b",
+    ),
+    ("by_instructor", r"\b(?:with|by|per|for) each instructor\b|\b(?:by|per) instructor\b"),
+    (
+        "type_rank",
+        r"\b(?:my )?most (?:common|frequent) (?:type|kind|sort) of (?:workout|training|"
+        r"exercise)\b|\b(?:my )?most (?:common|frequent) (?:workout type|discipline|workout)\b",
+    ),
+    (
+        "by_discipline",
+        r"\b(?:of|for|per|by) each (?:discipline|type|kind)\b"
+        r"|\b(?:by|per) (?:discipline|type|workout type)\b",
+    ),
+    ("by_month", r"\b(?:by|per|each|every|for each) month\b|\bmonthly\b"),
+)
+_OFFSETS = (
+    (1, r"\b(?:on )?(?:the )?(?:days?|mornings?|nights?) after\b|\bafter\b"),
+    (-1, r"\b(?:on )?(?:the )?(?:days?|nights?) before\b"),
+)
+_RANK = (
+    (True, r"\blongest\b", "workout.duration_min"),
+    (False, r"\bshortest\b", "workout.duration_min"),
+    (True, r"\b(?:the )?(?:highest|most|biggest|largest|best|top|max(?:imum)?)\b", ""),
+    (False, r"\b(?:the )?(?:lowest|least|fewest|smallest|worst|min(?:imum)?)\b", ""),
+)
+_AGGS = (
+    ("avg", r"\bon average\b|\baverage\b|\bavg\b|\bmean\b|\bdid i average\b"),
+    ("sum", r"\bin total\b|\btotal\b|\baltogether\b"),
+)
+
+
+@dataclass
+class _Parts:
+    frames: set[str] = field(default_factory=set)
+    offset: tuple[int, int] | None = None  # (direction, position)
+    rank: list[tuple[bool, str, int]] = field(default_factory=list)
+    workout_noun: list[int] = field(default_factory=list)
+    disciplines: list[tuple[str, int]] = field(default_factory=list)
+    day_filters: list[tuple[Filter, int]] = field(default_factory=list)
+    thresholds: list[tuple[re.Match, int]] = field(default_factory=list)
+    measures: list[tuple[Measure, int, int]] = field(default_factory=list)
+    aggs: list[str] = field(default_factory=list)
+    how_many: bool = False
+    compare: bool = False
+    corr: bool = False
+    listing: bool = False
+    which_workout: bool = False
+    worked_out: bool = False
+    total: bool = False  # "total" anywhere, even inside a measure's name ("total output")
+    per_workout: bool = False  # "calories per workout": each workout is a row
+    noun_disciplines: bool = False  # "rides", "a yoga session": single workouts, not days
+
+
+def _claim(r: Reading, pattern: str) -> list[re.Match]:
+    return r.claim(pattern)
+
+
+def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
+    text = normalize(question)
+    r = Reading(text, text, text, [False] * len(text))
+    r.dates = find_dates(text, as_of)
+    for mention in r.dates:
+        r.mark(mention.start, mention.end)
+    p = _Parts()
+    for name, pattern in _FRAMES:
+        if _claim(r, pattern):
+            p.frames.add(name)
+    current = re.search(r"\bcurrent (?:\w+ ){1,2}?streak\b", r.work)
+    if current:
+        r.mark(current.start(), current.start() + len("current"))
+        r.mark(current.end() - len("streak"), current.end())
+        p.frames.add("current_streak")
+    longest = re.search(r"\b(?:longest|best|biggest) (?:\w+ ){1,2}?streak\b(?: of\b)?", r.work)
+    if longest:  # "my longest workout streak": the words between are the streak's condition
+        r.mark(longest.start(), longest.start() + len(longest.group().split()[0]))
+        tail = re.search(r"streak(?: of)?$", longest.group())
+        r.mark(longest.start() + tail.start(), longest.end())
+        p.frames.add("streak")
+    # thresholds before measures: "more than 300 kJ of output" holds a measure word
+    for match in list(_THRESHOLD.finditer(r.work)):
+        if not match["cmp"] and not match["post"] and match["unit"] not in ("%",):
+            continue  # a bare number ("top 3") is not a threshold
+        r.mark(match.start(), match.end())
+        p.thresholds.append((match, match.start()))
+    p.corr = bool(
+        _claim(
+            r,
+            r"\bcorrelat\w*(?: with| between)?\b|\brelat(?:e|es|ed) to\b|\brelationship between\b"
+            r"|\blink between\b|\bconnection between\b|\bassociated with\b",
+        )
+    )
+    p.compare = bool(
+        _claim(
+            r,
+            r"\bcompared? (?:to|with)\b|\bcompare\b|\bvs\b|\bversus\b|\bthan\b|\bhigher\b"
+            r"|\blower\b|\bbetter\b|\bworse\b|\bmore (?=workouts|rides|steps|output|calories)",
+        )
+    )
+    p.total = re.search(r"\b(?:total|in total|altogether)\b", r.text) is not None
+    p.listing = bool(_claim(r, r"\b(?:list|show)(?: me)?\b"))
+    p.which_workout = bool(
+        _claim(
+            r, rf"\bwhich (?:was my |is my )?(?={_WORKOUT_NOUN}|ride|run)|\bwhich {_WORKOUT_NOUN}\b"
+        )
+    )
+    p.how_many = bool(
+        _claim(
+            r,
+            r"\b(?:how many|number of|count) (?:times\b|(?:of )?(?=(?:my |the )?(?:\w+ )?"
+            r"(?:workouts?|rides?|runs?|sessions?|classes|walks)\b))",
+        )
+    )
+    if re.search(r"\b(?:how many|number of) (?:rest days|days|nights)\b", r.work) and not (
+        p.frames & {"current_streak"}
+    ):
+        p.how_many = True
+        _claim(r, r"\bhow many\b|\bnumber of\b")
+    for direction, pattern in _OFFSETS:
+        found = _claim(r, pattern)
+        if found:
+            if p.offset is not None:
+                raise NotUnderstood(
+                    "the question has two offsets ('after' and 'before')",
+                    'Ask about one, e.g. "average readiness the day after a strength workout".',
+                )
+            p.offset = (direction, found[0].start())
+    if not p.frames & {"last", "first"} and re.match(r"when (?:was|did|were|is)\b", r.work):
+        late = re.search(r"\b(?:last|most recently)\b", r.work)
+        if late:
+            r.mark(0, len(re.match(r"when (?:was|did|were|is)", r.work).group()))
+            r.mark(late.start(), late.end())
+            p.frames.add("last")
+    for match in _claim(
+        r,
+        r"\b(?:days? )?(?:when |that )?i did not (?:work out|exercise|train)\b|\bdid i rest\b"
+        r"|\bi rested\b",
+    ):
+        p.day_filters.append((Filter("had_workout", value=False), match.start()))
+    if _claim(r, r"\bworkout days?\b|\bdays? (?:when|that) i (?:worked out|exercised|trained)\b"):
+        p.day_filters.append((Filter("had_workout", value=True), _last_pos(r, "workout")))
+    for match in _claim(
+        r, r"\b(?:a |an )?rest days?\b|\bdays? off\b|\b(?:a |an )?days? without (?:a )?workouts?\b"
+    ):
+        p.day_filters.append((Filter("had_workout", value=False), match.start()))
+    for name, aliases in _DISCIPLINE_WORDS.items():
+        alt = "|".join(sorted(aliases, key=len, reverse=True))
+        pattern = rf"\b(?:(?:on |for |of |with |during |after |before |per )?(?:a |an |my |some )?)(?:{alt})(?: {_WORKOUT_NOUN})?(?: days?)?\b"
+        for match in _claim(r, pattern):
+            p.disciplines.append((name, match.start()))
+            text = match.group()
+            if r.text[: match.start()].endswith("per ") or text.startswith("per "):
+                if re.search(rf"\b{_WORKOUT_NOUN}\b", text):  # "per strength workout"
+                    p.per_workout = p.noun_disciplines = True
+                continue  # "average output per ride": the families' neutral phrase
+            if re.search(rf"\b(?:rides?|runs?|walks|{_WORKOUT_NOUN})\b", text) and not re.search(
+                r"\bdays?\b", text
+            ):
+                p.noun_disciplines = True
+    # a workout noun with what ties it into the sentence: "per workout", "my workouts", "how
+    # many workouts", "the longest workout"; a bare one ("calories do I burn workout") is left
+    # over, and the question declined
+    tie = r"(?:(?:in|of|during|on|per|for|from) (?:a |an |my |one |each |the )?|a |an |my |one |each |the )"
+    # not where the noun names a day's measure ("workout minutes", "workout days")
+    adjective = r"(?! (?:minutes|mins|days?|time|calories|count|heart|output|length|duration))"
+    for match in list(
+        re.finditer(rf"\b(?:{tie})?(?:single )?{_WORKOUT_NOUN}(?: with)?\b{adjective}", r.work)
+    ):
+        before = r.text[: match.start()].split()[-1:]
+        if match.group().startswith(_NOUN_STARTS) or not before or before[0] in _NOUN_AFTER:
+            r.mark(match.start(), match.end())
+            p.workout_noun.append(match.start())
+            p.per_workout = p.per_workout or match.group().startswith("per ")
+    for descending, pattern, measure in _RANK:
+        for match in _claim(r, pattern):
+            p.rank.append((descending, measure, match.start()))
+    entity = (
+        "workout"
+        if (p.workout_noun or p.which_workout or p.noun_disciplines) and not p.offset
+        else None
+    )
+    _claim_measures(r, p, entity)
+    for match in _claim(r, r"\bhow long\b"):  # "how long was my average ride"
+        p.measures.append((BY_NAME["workout.duration_min"], match.start(), match.end()))
+    _claim(r, r"\bhow (?:many|much)\b")
+    for name, pattern in _AGGS:
+        if _claim(r, pattern):
+            p.aggs.append(name)
+    _claim(r, r"\b(?:did|do|have) i (?:do|did|done|take|took|produce|burn|get)\b")
+    p.worked_out = bool(_claim(r, r"\b(?:work(?:ed)? out|exercised?|trained)\b"))
+    return r, p
+
+
+def _last_pos(r: Reading, word: str) -> int:
+    return max(0, r.text.rfind(word))
+
+
+def _claim_measures(r: Reading, p: _Parts, entity: str | None) -> None:
+    pools: list[tuple[Measure, ...]] = [NIGHT_MEASURES]
+    pools += (
+        [WORKOUT_MEASURES, DAY_MEASURES]
+        if entity == "workout"
+        else [DAY_MEASURES, (BY_NAME["workout.duration_min"],)]
+    )
+    candidates = []
+    for pool in pools:
+        for m in pool:
+            if m.name == "workout.duration_min":
+                synonyms: tuple[str, ...] = (r"length", r"duration", r"minutes", r"mins")
+            else:
+                synonyms = m.synonyms
+            for syn in synonyms:
+                for match in re.finditer(rf"\b(?:{syn})\b", r.work):
+                    candidates.append((match, m))
+    order = {id(pool_m): i for i, pool in enumerate(pools) for pool_m in pool}
+    candidates.sort(key=lambda mm: (mm[0].start() - mm[0].end(), order[id(mm[1])], mm[0].start()))
+    for match, m in candidates:
+        if r.work[match.start() : match.end()] == match.group():
+            r.mark(match.start(), match.end())
+            p.measures.append((m, match.start(), match.end()))
+    p.measures.sort(key=lambda t: t[1])
+
+
+def leftovers(r: Reading) -> list[str]:
+    words = []
+    for match in re.finditer(r"\S+", r.text):
+        if all(r.consumed[match.start() : match.end()]):
+            continue
+        if match.group() not in FILLER and match.group() not in _OWN_FILLER - {"workout"}:
+            words.append(match.group())
+    return words
