@@ -78,15 +78,25 @@ def test_duckdb_sessions_do_not_wait_for_each_other(tmp_path: Path) -> None:
 
 
 @pytest.mark.trino
-def test_a_query_past_the_timeout_ends_with_the_timeout_error_on_trino(trino_server) -> None:
-    from app.serving.engines.trino_engine import TrinoEngine
-    from biolake.errors import QueryTimeoutError
+def test_a_query_past_the_timeout_ends_with_the_timeout_error_on_trino(demo_lake: dict, trino_server) -> None:
+    """Through `biolake --engine trino sql`: Trino itself stops the query
+    (query_max_execution_time) and the CLI says so in one line."""
+    from app.serving.trino_catalog import apply_to_trino
 
-    engine = TrinoEngine(trino_server.url, "analyst", timeout_s=TIMEOUT_S)
-    query = ("SELECT count(*) FROM oura_heartrate a, oura_heartrate b, oura_heartrate c "
-             "WHERE a.bpm + b.bpm + c.bpm < 0")
-    engine.relations()  # metadata first: only the slow query is timed
+    apply_to_trino(demo_lake["lake"], trino_server.url, "biolake_writer")  # idempotent
+    env = {"BIOLAKE_TRINO_URL": trino_server.url, "BIOLAKE_QUERY_TIMEOUT_S": str(TIMEOUT_S)}
     started = time.monotonic()
-    with pytest.raises(QueryTimeoutError, match=f"ran longer than {TIMEOUT_S} s on trino"):
-        engine.query(query)
-    assert time.monotonic() - started <= TIMEOUT_S + 2
+    quick = run_cli(demo_lake["home"], "--engine", "trino", "sql",
+                    "SELECT count(*) AS n FROM lake.oura_heartrate WHERE bpm < 0", env=env)
+    baseline = time.monotonic() - started  # start-up, Trino's metadata, one small query
+    assert quick.returncode == 0, quick.stderr
+
+    started = time.monotonic()
+    cross_join = CROSS_JOIN.replace("oura_heartrate", "lake.oura_heartrate")  # Trino's schema is gold
+    slow = run_cli(demo_lake["home"], "--engine", "trino", "sql", cross_join, env=env, timeout=120)
+    elapsed = time.monotonic() - started
+    assert slow.returncode == 1, slow.stdout[-500:]
+    assert "Traceback" not in slow.stderr
+    (line,) = slow.stderr.strip().splitlines()
+    assert line.startswith(f"error: the query ran longer than {TIMEOUT_S} s on trino and was stopped")
+    assert elapsed <= baseline + TIMEOUT_S + 2, (elapsed, baseline)
