@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class KaleidoRenderer:
     def __enter__(self) -> KaleidoRenderer:
         import kaleido
 
+        # asked first: kaleido's renderer waits forever when its browser cannot start
+        if chromium_path() is None:
+            raise ReportError(f"no Chromium to draw the report's charts; {_CHROMIUM_HINT}")
         try:
             kaleido.start_sync_server(mathjax=False, silence_warnings=True)
         except (RuntimeError, OSError) as exc:
@@ -76,6 +80,14 @@ class KaleidoRenderer:
                 return pio.to_image(figure, format="png", width=self.width, height=self.height)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ReportError(f"kaleido could not render a chart ({exc}); {_CHROMIUM_HINT}") from exc
+
+
+def chromium_path() -> str | None:
+    """The Chromium kaleido would start (BROWSER_PATH, PATH, the usual places), if it exists."""
+    from choreographer.browsers.chromium import Chromium
+
+    path = Chromium.find_browser(skip_local=False)
+    return path if path and os.access(path, os.X_OK) else None
 
 
 _CHROMIUM_HINT = "install Chromium (`apt-get install chromium`) or set BROWSER_PATH to one"

@@ -3,7 +3,6 @@ local simulator), built, counted and served: the whole product on one laptop."""
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import date
 
@@ -17,15 +16,6 @@ from biolake.lake import Lake
 from biolake.settings import BiolakeSettings
 
 
-def chromium_path() -> str | None:
-    """The Chromium kaleido would start (BROWSER_PATH, PATH, the usual places), if it exists:
-    asked first, because kaleido's renderer waits forever when its browser cannot start."""
-    from choreographer.browsers.chromium import Chromium
-
-    path = Chromium.find_browser(skip_local=False)
-    return path if path and os.access(path, os.X_OK) else None
-
-
 def write_demo_report(settings: BiolakeSettings, lake: Lake) -> None:
     """The last complete week's report, into the lake as `biolake report` writes it (the
     dashboard's Reports tab shows it): charts by kaleido with the system Chromium, the template
@@ -35,17 +25,12 @@ def write_demo_report(settings: BiolakeSettings, lake: Lake) -> None:
     from reports.weekly import generate_weekly_report
 
     week = default_week(settings.today)
-    browser = chromium_path()
-    if browser is None:
-        click.echo(f"weekly report {week.label} not written: no Chromium for its charts "
-                   f"(`apt-get install chromium`, or BROWSER_PATH); `biolake report` writes it later")
-        return
     try:
         written, _ = generate_weekly_report(
             QueryService(settings, lake), settings.person_id, week,
             settings.home.expanduser() / "reports" / "weekly", lake)
     except (BiolakeError, OSError) as exc:
-        click.echo(f"weekly report {week.label} not written: {exc}")
+        click.echo(f"weekly report {week.label} not written: {exc}; `biolake report` writes it later")
         return
     click.echo(f"weekly report {week.label} ({week.start} to {week.end}): "
                f"{lake.uri_of(written.lake_key)}")
