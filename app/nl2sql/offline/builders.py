@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from app.nl2sql.dates import Span
 from app.nl2sql.errors import NotUnderstood
-from app.nl2sql.offline.planning import Plan
+from app.nl2sql.offline.planning import AGGREGATE_WORDS, Plan
 from app.nl2sql.offline.reading import CATEGORY_RELATIONS, Condition
 from app.nl2sql.vocabulary import Metric
 
@@ -104,14 +104,9 @@ def _view_bucket(readiness: list[Condition]) -> str | None:
     return None
 
 
+
 def _what(plan: Plan) -> str:
-    word = {
-        "avg": "average",
-        "sum": "total",
-        "max": "highest",
-        "min": "lowest",
-        "stddev": "standard deviation of",
-    }[plan.aggregate]
+    word = AGGREGATE_WORDS[plan.aggregate]
     labels = " and ".join(m.label for m in plan.metrics)
     conditions = "".join(f", {c.describe()}" for c in plan.conditions)
     return f"{word} {labels} {plan.span.describe()}{conditions}"

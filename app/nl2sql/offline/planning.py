@@ -35,6 +35,15 @@ _SINGULAR_TOP = re.compile(
     r"\bwhen (?:did|was|were)\b|\b(?:which|what) (?:day|night|date)\b|\bday\b"
 )
 
+# how an aggregate reads in a sentence (the answers and the interpretation line)
+AGGREGATE_WORDS = {
+    "avg": "average",
+    "sum": "total",
+    "max": "highest",
+    "min": "lowest",
+    "stddev": "standard deviation of",
+}
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -273,13 +282,7 @@ def interpretation(plan: Plan) -> str:
     labels = " and ".join(m.label for m in plan.metrics)
     if plan.next_day_metric is not None:
         labels += f" against the next day's {plan.next_day_metric.label}"
-    word = {
-        "avg": "average",
-        "sum": "total",
-        "max": "highest",
-        "min": "lowest",
-        "stddev": "standard deviation of",
-    }.get(plan.aggregate, "")
+    word = AGGREGATE_WORDS.get(plan.aggregate, "")
     text = {
         "aggregate": f"{word} {labels}"
         + (f" per {plan.grouping.replace('_', ' ')}" if plan.grouping else ""),
