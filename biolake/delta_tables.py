@@ -21,7 +21,10 @@ from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError
 
 from biolake.errors import CommitConflictError
-from biolake.lake import Lake
+from biolake.lake import GOLD, OPS, SILVER, Lake
+
+INGESTION_LOG = "ingestion_log"  # _ops/ingestion_log: one row per bronze object (ingest)
+ETL_OBJECTS = "etl_objects"  # _ops/etl_objects: the objects the ETL has built (Spark)
 
 T = TypeVar("T")
 
@@ -90,3 +93,31 @@ def row_count(lake: Lake, layer: str, name: str) -> int:
     if counts.null_count:  # a file written without statistics: count it the slow way
         return read_arrow(lake, layer, name).num_rows
     return int(pa.compute.sum(counts).as_py())
+
+
+def lake_table_rows(lake: Lake) -> dict[str, int]:
+    """Rows per table of silver, gold and _ops (`layer.name`), from the Delta logs' file
+    statistics: no data file is read and no JVM is started."""
+    return {
+        f"{layer}.{name}": row_count(lake, layer, name)
+        for layer in (SILVER, GOLD, OPS)
+        for name in list_tables(lake, layer)
+    }
+
+
+def unprocessed_object_count(lake: Lake) -> int:
+    """How many objects the ingestion log lists as ingested that the ETL has not processed yet
+    (`_ops/etl_objects`), read with delta-rs: whether `biolake etl` has anything to do is
+    known without starting Spark. No ingestion log yet: 0."""
+    if not lake.exists(f"{OPS}/{INGESTION_LOG}/_delta_log"):
+        return 0
+    log = open_table(lake, OPS, INGESTION_LOG).to_pyarrow_table(columns=["object_key", "status"])
+    ingested = {
+        key for key, status in zip(log.column("object_key").to_pylist(),
+                                   log.column("status").to_pylist(), strict=True)
+        if status == "ingested"
+    }
+    if not ingested or not lake.exists(f"{OPS}/{ETL_OBJECTS}/_delta_log"):
+        return len(ingested)
+    processed = open_table(lake, OPS, ETL_OBJECTS).to_pyarrow_table(columns=["object_key"])
+    return len(ingested - set(processed.column("object_key").to_pylist()))

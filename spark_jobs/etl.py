@@ -21,7 +21,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from biolake.delta_tables import list_tables, row_count
+from biolake.delta_tables import ETL_OBJECTS, INGESTION_LOG, lake_table_rows
 from biolake.lake import GOLD, OPS, SILVER, Lake
 from biolake.sources import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_API, PELOTON_CSV
 from spark_jobs import delta_io
@@ -38,8 +38,6 @@ from spark_jobs.silver.peloton_api import normalize_peloton_api
 from spark_jobs.silver.peloton_csv import normalize_peloton_csv
 from spark_jobs.validation import QUARANTINE_COLUMNS, PayloadSpec, parse_payloads
 
-INGESTION_LOG = "ingestion_log"
-ETL_OBJECTS = "etl_objects"
 QUARANTINE = "quarantine"
 GOLD_DAILY = "daily_readiness_performance"
 WORKOUTS = "workouts"
@@ -307,8 +305,4 @@ def _mark_processed(spark: SparkSession, lake: Lake, objects: DataFrame, records
 
 def table_row_counts(spark: SparkSession, lake: Lake) -> dict[str, int]:
     """Rows per table, from the Delta logs' file statistics (no data file is read)."""
-    return {
-        f"{layer}.{name}": row_count(lake, layer, name)
-        for layer in (SILVER, GOLD, OPS)
-        for name in list_tables(lake, layer)
-    }
+    return lake_table_rows(lake)

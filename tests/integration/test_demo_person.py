@@ -74,6 +74,22 @@ def test_demo_prints_the_lake_and_every_table(demo) -> None:
         assert table in out
 
 
+def test_etl_with_nothing_new_starts_no_jvm_and_prints_the_same_tables(demo, tmp_path) -> None:
+    """Everything the demo ingested is built: `biolake etl` knows that from the Delta logs alone.
+    With no Java to be found (JAVA_HOME and PATH pointing nowhere) a Spark session could not
+    start, so success here means none was started."""
+    no_java = {"JAVA_HOME": str(tmp_path / "no-java"), "PATH": str(tmp_path)}
+    run = run_cli(demo["home"], "etl", env=no_java, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "etl: 0 new objects, 0 records, 0 quarantined, 0 gold days rebuilt" in run.stdout
+
+    def tables(out: str) -> dict[str, str]:
+        return {line.split()[0]: line.split()[1] for line in out.splitlines()
+                if line.startswith("  ") and line.rstrip().endswith(" rows")}
+
+    assert tables(run.stdout) == tables(demo["stdout"]) and len(tables(run.stdout)) >= 10
+
+
 def test_demo_has_about_90_days_of_oura_and_833_workouts(demo) -> None:
     expected = _expected_gold(demo["inputs"])
     assert 80 <= expected["readiness_score"].notna().sum() <= 90
