@@ -14,5 +14,5 @@ def test_no_chromium_is_a_clear_error_not_a_hang(monkeypatch, tmp_path):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-browser"))
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no chromium on the PATH either
     assert chromium_path() is None
-    with pytest.raises(ReportError, match="no Chromium .*apt-get install chromium"), KaleidoRenderer():
+    with pytest.raises(ReportError, match=r"no Chromium .*apt-get install chromium"), KaleidoRenderer():
         pass
