@@ -213,6 +213,16 @@ def ask(page, question: str) -> None:
     pytest.fail(f"no answer to {question!r}")
 
 
+def report_frame(page):
+    """The frame showing the demo's week (2025-W13), once it has loaded (20 s at most)."""
+    for _ in range(100):
+        frame = next((f for f in page.frames if "Week 2025-W13" in (f.content() or "")), None)
+        if frame is not None:
+            return frame
+        page.wait_for_timeout(200)
+    pytest.fail("the report is not shown")
+
+
 @pytest.mark.timeout(900)
 def test_every_tab_at_desktop_and_phone_size(sized, dashboard):
     """Each tab: every chart at least 80 % of its card's width and 200 px high with data, no
@@ -223,6 +233,8 @@ def test_every_tab_at_desktop_and_phone_size(sized, dashboard):
         show(page, tab)
         if tab == "Ask":
             ask(page, "Am I overtraining?")
+        if tab == "Reports":  # the screenshot shows the report, not the frame still loading
+            report_frame(page)
         check_layout(layout(page, charts), charts, f"{tab} at {page.size}")
         shot(page, f"{tab.lower()}-{page.size}")
     # a period chosen on the Overview draws its charts at their size again
@@ -291,13 +303,7 @@ def test_reports_tab_shows_the_demo_week_with_every_image(page):
     """`biolake demo` wrote the last complete week's report (2025-W13) into the lake."""
     show(page, "Reports")
     page.get_by_text("newest first: 2025-W13").wait_for(timeout=60_000)
-    frame = None
-    for _ in range(100):
-        frame = next((f for f in page.frames if "Week 2025-W13" in (f.content() or "")), None)
-        if frame is not None:
-            break
-        page.wait_for_timeout(200)
-    assert frame is not None, "the report is not shown"
+    frame = report_frame(page)
     for _ in range(100):
         images = frame.evaluate(
             "() => Array.from(document.images).map(i => ({complete: i.complete, "
