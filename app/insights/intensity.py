@@ -131,8 +131,8 @@ def visualize(result: IntensityResult) -> go.Figure:
             },
         ))
     figure.update_layout(barmode="group")
-    figure.update_xaxes(title_text=f"the day after a workout day: low ≤ {result.split_kj:.0f} kJ "
-                                   f"(your median) < high")
+    # short enough for a phone; the categories already say "next-day"
+    figure.update_xaxes(title_text=f"output: low ≤ {result.split_kj:.0f} kJ (your median) < high")
     figure.update_yaxes(title_text="median score (whiskers: quartiles)", range=[0, 105])
     return themed(figure, result.title)
 
