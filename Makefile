@@ -54,7 +54,7 @@ bench: install jars trino browser  ## Measure pipeline, engines, answers, import
 
 lint: install  ## ruff, and the import rules of pyproject.toml (import-linter)
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache  # its on-disk cache kept stale results after edits here
 
 clean:  ## Remove the virtualenv and caches inside the repository
 	rm -rf $(VENV) .pytest_cache

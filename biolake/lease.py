@@ -120,6 +120,11 @@ class FileLease:
 _checked_stores: set[str] = set()
 
 
+def _status(exc: Any) -> int | None:
+    """The HTTP status of a botocore ClientError."""
+    return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+
+
 class S3Lease:
     """A lease object with S3 conditional writes and an expiry (see the module docstring).
 
@@ -145,8 +150,7 @@ class S3Lease:
         try:
             reply = self._s3.put_object(Bucket=self._bucket, Key=self._key, Body=body, **condition)
         except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status in (409, 412):  # 409: a concurrent conditional write (AWS), retry later
+            if _status(exc) in (409, 412):  # 409: a concurrent conditional write (AWS), retry later
                 return None
             raise
         return reply["ETag"]
@@ -166,7 +170,7 @@ class S3Lease:
             try:
                 s3.put_object(Bucket=bucket, Key=probe, Body=b"2", IfNoneMatch="*")
             except ClientError as exc:
-                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412):
+                if _status(exc) in (409, 412):
                     _checked_stores.add(store)
                     return
                 raise
@@ -188,7 +192,7 @@ class S3Lease:
             try:
                 head = self._s3.head_object(Bucket=self._bucket, Key=self._key)
             except ClientError as exc:
-                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                if _status(exc) == 404:
                     return Holder(None, None, None)  # released just now: the next poll takes it
                 raise
             server_now = parsedate_to_datetime(head["ResponseMetadata"]["HTTPHeaders"]["date"])
@@ -234,8 +238,7 @@ class S3Lease:
         try:
             self._s3.delete_object(Bucket=self._bucket, Key=self._key, IfMatch=self._etag)
         except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status not in (404, 412):  # a store without conditional deletes: compare first
+            if _status(exc) not in (404, 412):  # a store without conditional deletes: compare first
                 try:
                     head = self._s3.head_object(Bucket=self._bucket, Key=self._key)
                     if head["ETag"] == self._etag:

@@ -20,10 +20,9 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
-from biolake.delta_tables import retry_commit
+from biolake.delta_tables import INGESTION_LOG, retry_commit
 from biolake.lake import OPS, Lake
 
-TABLE = "ingestion_log"
 # Every object is one commit with one small file: without compaction a year of daily syncs
 # leaves thousands of files that every read (each ingest's MERGE, the ETL) goes through.
 COMPACT_EVERY_COMMITS = 50
@@ -71,7 +70,7 @@ class IngestionLogEntry:
 class IngestionLog:
     def __init__(self, lake: Lake) -> None:
         self._lake = lake
-        self.uri = lake.table_uri(OPS, TABLE)
+        self.uri = lake.table_uri(OPS, INGESTION_LOG)
 
     def _table(self) -> DeltaTable | None:
         try:
