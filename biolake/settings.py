@@ -65,6 +65,11 @@ class BiolakeSettings(BaseSettings):
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
     spark_shuffle_partitions: int = 4
+    spark_driver_host: str | None = Field(
+        default=None,
+        description="The address executors connect back to (client mode on Kubernetes: the "
+        "driver pod's IP, which cluster DNS knows, unlike the pod's name Spark uses by default)",
+    )
     cache_dir: Path = Field(default_factory=_default_cache, description="Downloads: jars, Trino")
     # One ETL per lake at a time (biolake/lease.py, docs/WRITERS.md)
     etl_wait_s: float = Field(

@@ -59,7 +59,7 @@ def spark_conf(
         "spark.default.parallelism": str(settings.spark_shuffle_partitions),
         "spark.driver.memory": settings.spark_driver_memory,
         # a local session only talks to itself; on a cluster the executors must reach the
-        # driver at the address Spark takes from SPARK_LOCAL_IP (the ETL pod sets its pod IP)
+        # driver (below)
         **({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"} if local else {}),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
@@ -81,6 +81,11 @@ def spark_conf(
         # parsing and producing generated code too large to compile
         "spark.sql.optimizer.enableJsonExpressionOptimization": "false",
     }
+    if not local and settings.spark_driver_host:
+        # SPARK_LOCAL_IP only sets the address the driver binds; the address it advertises
+        # defaults to the pod's host name, which cluster DNS does not resolve, and every
+        # executor then dies with UnknownHostException. The pod's IP is reachable from pods.
+        conf["spark.driver.host"] = settings.spark_driver_host
     if is_s3:
         conf.update({f"spark.hadoop.{k}": v for k, v in s3a_settings(lake).items()})
     return conf

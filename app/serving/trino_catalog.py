@@ -23,6 +23,8 @@ from biolake.lake import GOLD, OPS, SILVER, Lake
 
 _LOCATION = re.compile(r"location = '([^']+)'")
 _TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,127}")
+# how a view names a lake table: lake.daily_readiness_performance (optionally quoted)
+_VIEW_TABLE_REFERENCE = re.compile(r'\blake\."?([a-z][a-z0-9_]*)"?')
 
 
 def lake_location(lake: Lake) -> str:
@@ -50,6 +52,9 @@ class ApplyReport:
     tables_unchanged: list[str] = field(default_factory=list)
     views_replaced: list[str] = field(default_factory=list)
     views_unchanged: list[str] = field(default_factory=list)
+    # views not created because a table they read is not in the lake yet (a new, empty lake:
+    # the first ETL builds the tables, and its `views apply` then creates them)
+    views_waiting: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -96,8 +101,10 @@ def apply_to_trino(lake: Lake, url: str, writer_user: str, catalog: str = "lakeh
             "WHERE table_schema = ? AND table_type = 'BASE TABLE'", (LAKE_SCHEMA,),
         )
     }
+    in_lake: set[str] = set()
     for layer in (SILVER, GOLD, OPS):
         for name in list_tables(lake, layer):
+            in_lake.add(name)
             if not _TABLE_NAME.fullmatch(name):
                 raise QueryError(f"{layer}/{name}: not a table name this project writes; not registered")
             location = trino_location(lake, f"{layer}/{name}")
@@ -128,6 +135,10 @@ def apply_to_trino(lake: Lake, url: str, writer_user: str, catalog: str = "lakeh
         )
     }
     for view in (load_views(views_dir) if views_dir else load_views()):
+        missing = sorted(set(_VIEW_TABLE_REFERENCE.findall(view.sql)) - in_lake)
+        if missing:
+            report.views_waiting[view.name] = missing
+            continue
         stamp = f"biolake view sha256:{hashlib.sha256(view.sql.encode()).hexdigest()}"
         if existing.get(view.name) == stamp:
             report.views_unchanged.append(view.name)

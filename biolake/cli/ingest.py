@@ -22,12 +22,14 @@ def ingest() -> None:
 
 def _starts_etl_after(command: Callable[..., None]) -> Callable[..., None]:
     """With BIOLAKE_ETL_TRIGGER_CRONJOB set (the chart sets it on ingest CronJobs), an ingest
-    that stored new objects starts the ETL at once, also when part of it failed: what landed
-    is worth building. A failure to start it fails the command (the data stays in bronze and
-    the scheduled ETL builds it)."""
+    after which the lake holds objects the ETL has not built starts the ETL at once, also when
+    part of the ingest failed (what landed is worth building) and also when this run stored
+    nothing (a previous run's trigger may have failed after its objects landed). A failure to
+    start it fails the command; the data stays in bronze and the Job's retry starts the ETL."""
 
     @functools.wraps(command)
     def wrapper(ctx: Context, *args: Any, **kwargs: Any) -> None:
+        from biolake.delta_tables import unprocessed_object_count
         from ingest_workers.etl_trigger import etl_trigger_from_settings, ingested_object_count
 
         if not ctx.settings.etl_trigger_cronjob:
@@ -38,18 +40,20 @@ def _starts_etl_after(command: Callable[..., None]) -> Callable[..., None]:
             command(ctx, *args, **kwargs)
         finally:
             new = ingested_object_count(lake) - before
-            if new <= 0:
-                click.echo("etl: nothing new was stored; no ETL Job started")
+            waiting = unprocessed_object_count(lake)
+            counts = f"{waiting} objects wait for the ETL, {max(new, 0)} new"
+            if waiting <= 0:
+                click.echo("etl: every object is built; no ETL Job started")
             else:
                 try:
                     trigger = etl_trigger_from_settings(ctx.settings)
                     assert trigger is not None
                     where = click.get_current_context().command_path
-                    outcome = trigger.start_etl(f"{new} new objects from `{where}`")
+                    outcome = trigger.start_etl(f"{counts}, after `{where}`")
                 except BiolakeError as exc:  # EtlTriggerError, TokenStoreError ...
                     click.echo(f"error: {exc}", err=True)
                     sys.exit(1)
-                click.echo(f"{outcome.describe()} ({new} new objects)")
+                click.echo(f"{outcome.describe()} ({counts})")
 
     return wrapper
 

@@ -32,6 +32,12 @@ def views_apply(ctx: Context) -> None:
             f"{len(report.views_replaced)} views created or replaced, "
             f"{len(report.views_unchanged)} unchanged"
         )
+        if report.views_waiting:
+            tables = sorted({t for needed in report.views_waiting.values() for t in needed})
+            click.echo(
+                f"{len(report.views_waiting)} views wait for tables the lake does not have yet "
+                f"({', '.join(tables)}): the first ETL that builds them applies them"
+            )
         return
     from app.serving.engines.duckdb_engine import DuckDBEngine
     from app.serving.gold_views import VIEW_NAMES

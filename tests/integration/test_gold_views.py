@@ -83,6 +83,17 @@ def test_views_apply_twice_changes_nothing_the_second_time(engines) -> None:
     assert sorted(second.tables_unchanged) == sorted(first.registered)
 
 
+def test_views_apply_on_an_empty_lake_waits_for_the_first_etl(tmp_path, trino_server, engines) -> None:
+    # the chart's daily ETL CronJob runs `biolake etl && views apply` before any data arrived:
+    # that must succeed (and leave the served views alone), not fail every day
+    run = run_cli(tmp_path, "--engine", "trino", "views", "apply",
+                  env={"BIOLAKE_TRINO_URL": trino_server.url})
+    assert run.returncode == 0, run.stderr
+    assert "0 tables registered" in run.stdout
+    assert "9 views wait for tables the lake does not have yet (daily_readiness_performance)" in run.stdout
+    assert engines["trino"].query("SELECT count(*) FROM gold.energy_state").rows[0][0] > 0
+
+
 @pytest.mark.parametrize(
     "statement",
     [

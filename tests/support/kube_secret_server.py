@@ -127,6 +127,9 @@ class FakeBatchApi:
                                                 "uid": str(uuid.uuid4())}}
         self.jobs: list[dict] = []
         self.forbidden = False
+        # HTTP statuses the next Job creations answer with, one per request (a restarting
+        # API server: 503), before creations succeed again
+        self.create_failures: list[int] = []
         outer = self
 
         class Handler(JsonHandler):
@@ -155,6 +158,10 @@ class FakeBatchApi:
                     self.reply_json(404, _status(404, "NotFound", "not found"))
                     return
                 body = self.read_json()
+                if outer.create_failures:
+                    status = outer.create_failures.pop(0)
+                    self.reply_json(status, _status(status, "ServiceUnavailable", "try again"))
+                    return
                 meta = body["metadata"]
                 meta["name"] = meta.pop("generateName") + uuid.uuid4().hex[:5]
                 meta["uid"] = str(uuid.uuid4())

@@ -202,7 +202,6 @@ def test_config_changes_roll_the_pods_through_checksums() -> None:
         before, after = _annotations(base, where), _annotations(changed, where)
         assert re.fullmatch(r"[0-9a-f]{64}", before["checksum/config"])
         assert before["checksum/config"] != after["checksum/config"], where
-    assert render("--set", "trino.workers.replicas=1") == base  # deterministic otherwise
 
     views_job = _annotations(base, f"Job/{FULLNAME}-views-apply")
     assert {"checksum/views", "checksum/scripts", "checksum/env"} <= set(views_job)
@@ -215,6 +214,29 @@ def test_config_changes_roll_the_pods_through_checksums() -> None:
     assert _annotations(moved, f"CronJob/{FULLNAME}-etl")["checksum/env"] != etl["checksum/env"]
 
 
+def test_credentials_checksums_are_stable_and_roll_only_the_pods_that_use_them() -> None:
+    def checksums(*args: str) -> dict[str, str]:
+        # template_text, not the cached render: two real renders, each with new random secrets
+        docs = tuple(d for d in yaml.safe_load_all(template_text(*args)) if d)
+        return {where: pod["metadata"]["annotations"]["checksum/credentials"]
+                for where, pod in pod_templates(docs).items()
+                if "checksum/credentials" in pod["metadata"].get("annotations", {})}
+
+    first, second = checksums(), checksums()
+    deployments = {f"Deployment/{FULLNAME}-{n}" for n in
+                   ("object-store", "trino-coordinator", "dashboard")}
+    assert deployments <= set(first)
+    # generated secrets are random per render; the annotation must not be, or the first
+    # unrelated `helm upgrade` restarts the object store, Trino and the dashboard
+    assert first == second
+    new_password = checksums("--set", "dashboard.auth.password=another-long-password")
+    assert new_password[f"Deployment/{FULLNAME}-dashboard"] != first[f"Deployment/{FULLNAME}-dashboard"]
+    assert {w: c for w, c in new_password.items() if not w.endswith("-dashboard")} == {
+        w: c for w, c in first.items() if not w.endswith("-dashboard")}
+    other_store = checksums("--set", "objectStore.credentials.existingSecret=my-s3")
+    assert all(other_store[w] != first[w] for w in deployments)
+
+
 # -- Trino configuration from trino/ ----------------------------------------------------------
 def test_trino_config_comes_from_the_repository() -> None:
     docs = render_case("defaults")
@@ -223,8 +245,10 @@ def test_trino_config_comes_from_the_repository() -> None:
     assert "security.config-file=/etc/trino/rules.json" in config["access-control.properties"].splitlines()
     jvm = config["jvm-coordinator.config"].splitlines()
     source = [line for line in (REPO / "trino/etc/jvm.config").read_text().splitlines()
-              if line.strip() and not line.startswith("-Xmx")]
+              if line.strip() and not line.startswith(("-Xmx", "#"))]
     assert jvm[:-1] == source and jvm[-1] == "-Xmx1200M"
+    # a pod under 2 CPUs or 1792 MB would otherwise get the Serial collector
+    assert "-XX:+UseG1GC" in jvm
     coordinator = dict(line.split("=", 1) for line in config["config-coordinator.properties"].splitlines())
     assert coordinator["coordinator"] == "true"
     assert coordinator["node-scheduler.include-coordinator"] == "true"  # no workers
@@ -289,40 +313,18 @@ def test_views_apply_runs_after_install_and_upgrade() -> None:
     assert mounts["views"] == "/opt/biolake/trino/views"  # where app/serving/gold_views.py reads them
 
 
-def test_views_apply_job_script_waits_for_trino_and_skips_an_empty_lake(tmp_path: Path) -> None:
-    """The Job's script against a stand-in /v1/info (no Trino needed for this path): a new
-    release's empty lake is not an error, since the ETL CronJob applies the views after its
-    first run."""
+def test_views_apply_job_script_succeeds_on_an_empty_lake(tmp_path: Path, trino_server) -> None:
+    """The post-install Job's script against the real Trino server: a new release's empty lake
+    is not an error, since the ETL CronJob applies the views after its first run."""
     import sys
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    answers = iter([b'{"starting": true}', b'{"starting": false}'])
-
-    class Info(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = next(answers, b'{"starting": false}')
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Info)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BIOLAKE_")}
-        env.update({"BIOLAKE_LAKE_URI": (tmp_path / "lake").as_uri(), "BIOLAKE_HOME": str(tmp_path),
-                    "BIOLAKE_TRINO_URL": f"http://127.0.0.1:{server.server_address[1]}",
-                    "WAIT_FOR_TRINO_SECONDS": "30"})
-        result = subprocess.run([sys.executable, str(CHART / "files/scripts/views_apply.py")],
-                                capture_output=True, text=True, env=env, timeout=120, check=False)
-    finally:
-        server.shutdown()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIOLAKE_")}
+    env.update({"BIOLAKE_LAKE_URI": (tmp_path / "lake").as_uri(), "BIOLAKE_HOME": str(tmp_path),
+                "BIOLAKE_TRINO_URL": trino_server.url, "WAIT_FOR_TRINO_SECONDS": "30"})
+    result = subprocess.run([sys.executable, str(CHART / "files/scripts/views_apply.py")],
+                            capture_output=True, text=True, env=env, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
-    assert "has no gold tables yet" in result.stdout
+    assert "views wait for tables the lake does not have yet" in result.stdout
 
 
 def test_helm_test_script_imports() -> None:
@@ -382,6 +384,8 @@ def test_etl_runs_spark_in_client_mode_with_executor_pods() -> None:
     env = {e["name"]: e for e in container["env"]}
     assert env["BIOLAKE_SPARK_MASTER"]["value"] == "k8s://https://kubernetes.default.svc:443"
     assert env["SPARK_LOCAL_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    # executors connect to the pod's IP, not its name (cluster DNS does not know pod names)
+    assert env["BIOLAKE_SPARK_DRIVER_HOST"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
     assert "spark.kubernetes.driver.pod.name=$(POD_NAME)" in env["PYSPARK_SUBMIT_ARGS"]["value"]
     # $(POD_NAME) is only expanded when POD_NAME comes first
     names = [e["name"] for e in container["env"]]
@@ -399,6 +403,30 @@ def test_etl_runs_spark_in_client_mode_with_executor_pods() -> None:
     template = executor_template(docs)
     assert template["metadata"]["labels"]["app.kubernetes.io/component"] == "etl-executor"
     assert template["spec"]["containers"][0]["name"] == settings["spark.kubernetes.executor.podTemplateContainerName"]
+
+
+def _cpu(quantity: str) -> float:
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def test_defaults_fit_a_two_cpu_node_while_the_etl_runs() -> None:
+    """kind's and minikube's usual node has 2 CPUs, of which the control plane and DNS request
+    about 0.95 on kind. Everything that runs at once: the Deployments, the ETL driver, its
+    executors and one ingest Job."""
+    docs = render_case("defaults")
+    pods = pod_templates(docs)
+
+    def requested(where: str) -> float:
+        return sum(_cpu(c.get("resources", {}).get("requests", {}).get("cpu", "0"))
+                   for c in pods[where]["spec"]["containers"])
+
+    conf = by_kind(docs, "ConfigMap")[f"{FULLNAME}-spark"]["data"]["spark-defaults.conf"]
+    spark = dict(line.split(None, 1) for line in conf.splitlines() if line.strip())
+    executors = int(spark["spark.executor.instances"]) * _cpu(spark["spark.kubernetes.executor.request.cores"])
+    running = sum(requested(w) for w in pods if w.startswith("Deployment/"))
+    running += requested(f"CronJob/{FULLNAME}-etl") + executors + requested(f"CronJob/{FULLNAME}-peloton-inbox")
+    kind_control_plane = 0.95  # API server, controller manager, scheduler, etcd, 2 CoreDNS, kindnet
+    assert running <= 2 - kind_control_plane, running
 
 
 # -- RBAC -----------------------------------------------------------------------------------------
@@ -458,9 +486,11 @@ def test_spark_driver_role_is_limited_to_executor_pods() -> None:
     role = by_kind(render_case("defaults"), "Role")[f"{FULLNAME}-spark-driver"]
     granted = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]}
     resources = {r for r, _ in granted}
-    assert resources == {"pods", "configmaps"}
+    assert resources == {"pods", "configmaps", "services"}
     assert all(rule["apiGroups"] == [""] for rule in role["rules"])
     assert ("pods", "create") in granted and ("pods", "watch") in granted
+    # the driver's shutdown deletes the application's Services; it never creates one
+    assert ("services", "deletecollection") in granted and ("services", "create") not in granted
     assert not any(v in ("*", "escalate", "bind", "impersonate") for _, v in granted)
 
 
@@ -733,6 +763,34 @@ def test_notes_warn_about_unsafe_settings(tmp_path: Path) -> None:
     assert "networkPolicy.enabled=false" in unsafe
     assert "credentials were given as Helm values" in unsafe
     assert "biolake auth oura" in unsafe
+    # the inbox Job starts the ETL itself: the notes must not have people start a second driver
+    assert "create job --from=cronjob/bl-bio-lakehouse-peloton-inbox" in safe
+    assert "--from=cronjob/bl-bio-lakehouse-etl" not in safe and "starts the ETL Job itself" in safe
+    scheduled = notes("--set", "etl.startAfterIngest=false")
+    assert "--from=cronjob/bl-bio-lakehouse-etl first-etl" in scheduled
+    ephemeral = notes("--set", "objectStore.bundled.persistence.enabled=false")
+    assert "persistence.enabled=false: the lake is on an emptyDir and is LOST" in ephemeral
+
+
+def test_object_store_persistence_choices() -> None:
+    store = f"Deployment/{FULLNAME}-object-store"
+
+    def data_volume(*args: str) -> dict:
+        volumes = pod_templates(render(*args))[store]["spec"]["volumes"]
+        return next(v for v in volumes if v["name"] == "data")
+
+    claims = by_kind(render(), "PersistentVolumeClaim")
+    assert data_volume()["persistentVolumeClaim"]["claimName"] in claims
+    assert "storageClassName" not in next(iter(claims.values()))["spec"]  # the cluster's default
+    classed = by_kind(render("--set", "objectStore.bundled.persistence.storageClass=local"),
+                      "PersistentVolumeClaim")
+    assert next(iter(classed.values()))["spec"]["storageClassName"] == "local"
+    existing = ("--set", "objectStore.bundled.persistence.existingClaim=my-lake")
+    assert data_volume(*existing)["persistentVolumeClaim"]["claimName"] == "my-lake"
+    assert not by_kind(render(*existing), "PersistentVolumeClaim")
+    trial = ("--set", "objectStore.bundled.persistence.enabled=false")
+    assert data_volume(*trial) == {"name": "data", "emptyDir": {}}
+    assert not by_kind(render(*trial), "PersistentVolumeClaim")
 
 
 # -- images and skaffold ------------------------------------------------------------------------
@@ -833,6 +891,9 @@ def test_spark_conf_on_kubernetes_lets_executors_reach_the_driver(tmp_path: Path
     k8s = spark_conf(BiolakeSettings(spark_master="k8s://https://kubernetes.default.svc:443",
                                      jars_dir=tmp_path), lake)
     assert "spark.driver.host" not in k8s and "spark.driver.bindAddress" not in k8s
+    in_pod = spark_conf(BiolakeSettings(spark_master="k8s://https://kubernetes.default.svc:443",
+                                        spark_driver_host="10.244.0.7", jars_dir=tmp_path), lake)
+    assert in_pod["spark.driver.host"] == "10.244.0.7"  # not the pod's name: DNS doesn't know it
     jars = f"{tmp_path}/delta/delta.jar:{tmp_path}/s3/s3.jar"
     assert k8s["spark.driver.extraClassPath"] == jars == k8s["spark.executor.extraClassPath"]
     assert "spark.jars" not in k8s  # the image has them: nothing shipped to executors

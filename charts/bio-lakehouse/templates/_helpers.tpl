@@ -101,6 +101,21 @@ the existing Secret, else a random one. dict "root" $ "secret" name "key" key "v
 {{- end }}
 {{- end }}
 
+{{/* The checksum/credentials annotation: a hash of the credential values a pod reads, so a
+changed password or Secret name rolls exactly the pods that use it. Generated values are left
+out on purpose: they are random at install (each render differs, so every Deployment would get
+its own hash and the first unrelated upgrade would restart them all) and never change after.
+dict "root" $ "parts" (list "s3" "dashboard" "anthropic") */}}
+{{- define "biolake.credentialsChecksum" -}}
+{{- $v := .root.Values }}
+{{- $sources := dict "s3" $v.objectStore.credentials "dashboard" $v.dashboard.auth "anthropic" $v.anthropic }}
+{{- $inputs := dict }}
+{{- range .parts }}
+{{- $_ := set $inputs . (index $sources .) }}
+{{- end }}
+{{- toJson $inputs | sha256sum }}
+{{- end }}
+
 {{- define "biolake.s3SecretName" -}}
 {{- default (include "biolake.componentName" (dict "root" . "component" "s3")) .Values.objectStore.credentials.existingSecret }}
 {{- end }}

@@ -21,11 +21,14 @@ Schedule ({{ .Values.person.timeZone }}):
   Weekly report      {{ .Values.report.schedule }} ({{ .Values.report.timeZone }})
 {{- end }}
 
-The lake starts empty. Run the first ingest and ETL now instead of waiting for the schedule:
+{{- $inboxStartsEtl := and .Values.peloton.inbox.enabled .Values.etl.enabled .Values.etl.startAfterIngest }}
+The lake starts empty. Run the first ingest{{ if not $inboxStartsEtl }} and ETL{{ end }} now instead of waiting for the schedule:
 {{- if .Values.peloton.inbox.enabled }}
   kubectl -n {{ .Release.Namespace }} create job --from=cronjob/{{ include "biolake.componentName" (dict "root" . "component" "peloton-inbox") }} first-inbox
 {{- end }}
-{{- if .Values.etl.enabled }}
+{{- if $inboxStartsEtl }}
+(an ingest that stored something starts the ETL Job itself: do not start a second one)
+{{- else if .Values.etl.enabled }}
   kubectl -n {{ .Release.Namespace }} create job --from=cronjob/{{ include "biolake.componentName" (dict "root" . "component" "etl") }} first-etl
 {{- end }}
 then check every gold view through Trino and the dashboard:
@@ -73,6 +76,9 @@ Dashboard:
 {{- end }}
 {{- if and (eq .Values.objectStore.mode "external") (hasPrefix "http://" .Values.objectStore.external.endpoint) }}
 {{- $warnings = append $warnings (printf "objectStore.external.endpoint %s is plain HTTP: S3 credentials and data cross the network unencrypted." .Values.objectStore.external.endpoint) }}
+{{- end }}
+{{- if and (eq .Values.objectStore.mode "bundled") (not .Values.objectStore.bundled.persistence.enabled) }}
+{{- $warnings = append $warnings "objectStore.bundled.persistence.enabled=false: the lake is on an emptyDir and is LOST whenever the object store's pod restarts or moves; use it for a trial only." }}
 {{- end }}
 {{- if has "0.0.0.0/0" .Values.networkPolicy.kubeApiServer.cidrs }}
 {{- $warnings = append $warnings "networkPolicy.kubeApiServer.cidrs allows 0.0.0.0/0 on the API server ports: narrow it to your API server's address." }}

@@ -1,8 +1,8 @@
 """The chart's post-install/post-upgrade Job: wait for Trino, make sure the lake's bucket exists
 on the bundled object store, then `biolake --engine trino views apply`.
 
-A new release has an empty lake: until the first ETL run there is no gold table to create the
-views over, so the Job says so and succeeds; the ETL CronJob applies the views after every run.
+A new release has an empty lake: `views apply` then registers nothing, says the views wait for
+their tables and succeeds; the ETL CronJob applies the views after every run.
 Settings come from the BIOLAKE_* environment like every biolake command (biolake/settings.py).
 """
 
@@ -16,11 +16,7 @@ import urllib.request
 from urllib.parse import urlparse
 
 from biolake.cli import main as biolake_main
-from biolake.delta_tables import list_tables
-from biolake.lake import GOLD, Lake, LakeConfig
 from biolake.settings import BiolakeSettings
-
-CORE_TABLE = "daily_readiness_performance"
 
 
 def wait_for_trino(url: str, timeout_s: float) -> None:
@@ -58,11 +54,6 @@ def main() -> None:
     wait_for_trino(settings.trino_url, float(os.environ.get("WAIT_FOR_TRINO_SECONDS", "600")))
     if os.environ.get("ENSURE_BUCKET") == "true":
         ensure_bucket(settings)
-    lake = Lake(LakeConfig.from_settings(settings))
-    if CORE_TABLE not in list_tables(lake, GOLD):
-        print(f"{settings.effective_lake_uri} has no gold tables yet: nothing to register; "
-              "the ETL CronJob applies the views after its first run")
-        return
     sys.argv = ["biolake", "--engine", "trino", "views", "apply"]
     biolake_main()
 

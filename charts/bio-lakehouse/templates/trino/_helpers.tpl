@@ -62,7 +62,7 @@ metadata:
     {{- include "biolake.flowLabels" (list "s3-client") | nindent 4 }}
   annotations:
     checksum/config: {{ include (print $root.Template.BasePath "/trino/configmap.yaml") $root | sha256sum }}
-    checksum/credentials: {{ include (print $root.Template.BasePath "/secrets.yaml") $root | sha256sum }}
+    checksum/credentials: {{ include "biolake.credentialsChecksum" (dict "root" $root "parts" (list "s3")) }}
 spec:
   serviceAccountName: {{ include "biolake.fullname" $root }}
   automountServiceAccountToken: false
