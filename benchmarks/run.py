@@ -39,7 +39,7 @@ MEASUREMENTS = ("e2e", "serving", "ask", "browser", "incremental", "scale", "app
 FULL_SCALE = (10, 730)  # people x days the issue asks for
 NO_TARGET = "no target"
 TARGETS = {"e2e_s": 45.0, "incremental_ratio": 1.5, "hr_rows_per_s": 100_000.0,
-           "duckdb_view_p50_ms": 50.0, "trino_view_p50_ms": 500.0, "ask_p50_ms": 300.0,
+           "duckdb_view_p50_ms": 50.0, "trino_view_p50_ms": 500.0, "ask_p50_ms": 100.0,
            "apple_rss_mb": 300.0}
 
 
@@ -318,26 +318,40 @@ def bench_ask(home: Path, limit: int, figures: list) -> None:
     import yaml
 
     from app.nl2sql.ask import Asker
-    from app.nl2sql.benchmark import QUESTIONS
+    from app.nl2sql.errors import NotUnderstood
+    from app.nl2sql.offline.translator import OfflineTranslator
     from benchmarks.measure import Figure, percentiles, timed
     from benchmarks.pipeline import AS_OF, _context
     from biolake.settings import BiolakeSettings
 
-    questions = yaml.safe_load(QUESTIONS.read_text())
-    texts = [q["question"] for q in questions["questions"]]
+    # what people ask: the held-out file and the paraphrase families (benchmarks/nl2sql)
+    texts = [q["question"] for path in sorted((REPO / "benchmarks" / "nl2sql").glob("*.yaml"))
+             for q in yaml.safe_load(path.read_text())["questions"]]
     texts = texts[:limit] if limit else texts
     _, lake = _context(home)
+
+    def translate(translator: OfflineTranslator, question: str) -> None:
+        try:
+            translator.translate(question)
+        except NotUnderstood:  # a decline is an answer too, and as fast
+            pass
+
+    translator = OfflineTranslator(AS_OF)
+    translation = [timed(lambda q=q: translate(translator, q))[0] * 1000 for q in texts]
     with tempfile.TemporaryDirectory(prefix="bench-ask-") as state:
         settings = BiolakeSettings(home=Path(state), as_of=AS_OF, anthropic_api_key=None)
         asker = Asker(settings, lake)
         cold = [timed(lambda q=q: asker.ask(q))[0] * 1000 for q in texts]
         cached = [timed(lambda q=q: asker.ask(q))[0] * 1000 for q in texts]
-    data = "demo person; app/nl2sql/questions.yaml"
-    for label, samples, target in (("cold (first time each)", cold, TARGETS["ask_p50_ms"]),
-                                   ("cached (same questions again)", cached, None)):
+    data = "demo person; benchmarks/nl2sql/*.yaml"
+    end_to_end = "`ask`, offline translator, DuckDB, in-process, end to end"
+    for label, samples, target in (
+            ("the offline translator alone: question to SQL text (or its decline)", translation, None),
+            (f"{end_to_end}: cold (first time each)", cold, TARGETS["ask_p50_ms"]),
+            (f"{end_to_end}: cached (same questions again)", cached, None)):
         p = percentiles(samples)
         figures.append(Figure(
-            "5", f"`ask`, offline translator, DuckDB, in-process, end to end: {label}", data,
+            "5", label, data,
             f"{len(texts)} questions", f"p50 {p['p50']:.0f} ms, p95 {p['p95']:.0f} ms", p["p50"],
             "ms", f"p50 ≤ {target:.0f} ms" if target else NO_TARGET,
             (p["p50"] <= target) if target else None))
