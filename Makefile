@@ -87,3 +87,21 @@ docker-engine:  ## Install Debian's Docker engine and debootstrap when missing (
 
 requirements: install  ## Pin the images' Python packages (docker/requirements.txt)
 	$(BIN)/python docker/freeze_requirements.py
+
+# A single-node cluster on this machine for tests that install the chart on a real API server
+# (tests/system/cluster/README.md): Kubernetes built from the Go module proxy, Debian's etcd and
+# containerd; every address stays on this machine.
+CLUSTER := tests/system/cluster/cluster.sh
+.PHONY: cluster-build cluster-up cluster-down cluster-images
+
+cluster-build:  ## Debian's etcd, containerd, CNI plugins; Kubernetes v1.34 and CoreDNS built into the cache (once, ~17 min)
+	GO=$(GO) $(CLUSTER) build
+
+cluster-up: cluster-build  ## Start the single-node cluster (~20 s warm); its last line is `export KUBECONFIG=...`
+	GO=$(GO) $(CLUSTER) up
+
+cluster-down:  ## Stop the cluster and remove everything it made (processes, pods, mounts, bridges, iptables chains)
+	$(CLUSTER) down
+
+cluster-images: images  ## Import the images `make images` built into the running cluster's containerd
+	$(CLUSTER) images

@@ -1,0 +1,3 @@
+module biolake.local/kube-tools
+
+go 1.22
