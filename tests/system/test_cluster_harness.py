@@ -208,6 +208,16 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _docker_state() -> tuple[str, list[str]] | None:
+    """The running containers and Docker's own iptables rules, when an engine answers."""
+    ps = subprocess.run(["docker", "ps", "-q", "--no-trunc"], capture_output=True, text=True,
+                        timeout=30, check=False)
+    if ps.returncode != 0:
+        return None
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=False).stdout
+    return ps.stdout, sorted(line for line in rules.splitlines() if "DOCKER" in line)
+
+
 def test_down_leaves_nothing_behind(
     kube_cluster: Path, kube_cluster_harness: KubeCluster, request: pytest.FixtureRequest,
 ) -> None:
@@ -230,6 +240,8 @@ def test_down_leaves_nothing_behind(
     assert _mounts_under(CLUSTER_DIRS)
     sysctls_before = dict(line.split("=", 1) for line in (STATE / "sysctl.orig").read_text().split())
     assert list(Path("/sys/fs/cgroup").glob("*/kubepods"))
+
+    docker_before = _docker_state()
 
     started = time.monotonic()
     kube_cluster_harness.down()
@@ -255,6 +267,8 @@ def test_down_leaves_nothing_behind(
             changed.pop(key, None)
     assert not changed, f"sysctls not restored (was, now): {changed}"
     assert not kube_cluster_harness.is_up()
+    # a Docker engine that runs (the image build, the container test) is left alone
+    assert _docker_state() == docker_before
     print(f"cluster.sh down took {took:.1f} s")
 
     # the session's cluster comes back for tests collected after this one

@@ -7,15 +7,17 @@
 #   cluster.sh up          start the cluster (idempotent); the last line is `export KUBECONFIG=...`
 #   cluster.sh down        stop it and remove everything it made (processes, pods, mounts, cgroups,
 #                          bridges, network namespaces, iptables chains, sysctls it changed)
+#   cluster.sh purge       down, then also the imported images ($KDIR/containerd) and the logs
 #   cluster.sh status      print what runs; exit 0 when the cluster is up
 #   cluster.sh images [IMAGE...]
 #                          import the images docker/build-images.sh builds (and any IMAGE named)
 #                          from the Docker engine into the cluster's containerd
 #   cluster.sh kubeconfig  print the admin kubeconfig's path
 #
-# Everything stays on this machine: the node's address, the pods' and the Services' addresses
-# live on two bridges this script creates, nothing is masqueraded or routed off the machine, and
-# CoreDNS answers cluster.local names and NXDOMAIN for everything else (no upstream).
+# Everything stays on this machine: the node's address and the pods' live on two bridges this
+# script creates, the Services' are kube-proxy's rules on this host, nothing from the pods'
+# bridge is forwarded off the machine, and CoreDNS answers cluster.local names and NXDOMAIN for
+# everything else (no upstream).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -526,21 +528,27 @@ EOF
 pid_of() { [[ -s $STATE/$1.pid ]] && cat "$STATE/$1.pid"; }
 # a process that exited stays a zombie until whoever adopted it reaps it: not running
 running() { local stat; stat=$(cat "/proc/$1/stat" 2>/dev/null) && [[ ${stat##*) } != Z* ]]; }
-alive() { local pid; pid=$(pid_of "$1") && running "$pid"; }
+start_time() { local stat fields; stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; read -ra fields <<<"${stat##*) }"; echo "${fields[19]}"; }
+# the recorded process itself, not another one that got its pid after a reboot
+alive() {
+  local pid
+  pid=$(pid_of "$1") && running "$pid" && [[ $(start_time "$pid") == "$(cat "$STATE/$1.started" 2>/dev/null)" ]]
+}
 
 start() {  # $1 = name, rest = command; detached, its own session, pid recorded
   local name=$1
   shift
   setsid "$@" </dev/null >"$LOGS/$name.log" 2>&1 9>&- &
   echo $! >"$STATE/$name.pid"
+  start_time $! >"$STATE/$name.started" || true
   log "started $name (pid $!, log $LOGS/$name.log)"
 }
 
 stop() {  # names: SIGTERM to each, then SIGKILL to what still runs after 15 s
   local name pid pids=() names=()
   for name in "$@"; do
-    pid=$(pid_of "$name") || continue
-    running "$pid" || continue
+    alive "$name" || continue
+    pid=$(pid_of "$name")
     kill "$pid" 2>/dev/null || true
     pids+=("$pid")
     names+=("$name")
@@ -733,7 +741,7 @@ image_id() { crictl_ inspecti -o go-template --template '{{.status.id}}' "$1" 2>
 cmd_images() {
   need_root
   cluster_up || die "the cluster is not up: run \`$0 up\` (make cluster-up) first"
-  local prefix=${IMAGE_PREFIX:-bio-lakehouse} tag app_version trino_version weed_tag
+  local prefix=${IMAGE_PREFIX:-bio-lakehouse} tag app_version trino_version
   app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$REPO/charts/bio-lakehouse/Chart.yaml")
   tag=${IMAGE_TAG:-$app_version}
   trino_version=${TRINO_VERSION:-$(sed -n 's/^TRINO_VERSION = "\(.*\)"$/\1/p' "$REPO/app/serving/local_trino.py")}
@@ -797,11 +805,13 @@ iptables_cleanup() {  # every KUBE-*, CNI-* and BIOLAKE-* chain, and the rules j
     local fam tab ch rules
     while read -r fam tab ch rules; do
       grep -q "^$fam $tab $ch " "$STATE/nft.orig" && continue
-      [[ $rules == 0 ]] && nft delete chain "$fam" "$tab" "$ch" 2>/dev/null || true
+      if [[ $rules == 0 ]]; then nft delete chain "$fam" "$tab" "$ch" 2>/dev/null || true; fi
     done < <(nft_chains)
     while read -r fam tab; do
       grep -q "^$fam $tab " "$STATE/nft.orig" && continue
-      [[ -z $(nft list table "$fam" "$tab" 2>/dev/null | grep -E '^\s*chain ') ]] && nft delete table "$fam" "$tab" 2>/dev/null || true
+      if ! nft list table "$fam" "$tab" 2>/dev/null | grep -qE '^\s*chain '; then
+        nft delete table "$fam" "$tab" 2>/dev/null || true
+      fi
     done < <(nft list tables 2>/dev/null | awk '{ print $2, $3 }')
   fi
 }
@@ -851,7 +861,7 @@ stop_pods() {
   local containers
   containers=$(ctr_ containers ls -q 2>/dev/null || true)
   # shellcheck disable=SC2086
-  [[ -n $containers ]] && ctr_ containers delete $containers >/dev/null 2>&1 || true
+  if [[ -n $containers ]]; then ctr_ containers delete $containers >/dev/null 2>&1 || true; fi
 }
 
 cleanup_leftovers() {  # everything but the processes: idempotent, also after a crash
@@ -902,7 +912,7 @@ restore_sysctls() {
   [[ -f $STATE/sysctl.orig ]] || return 0
   local line key value now docker_up=no
   pgrep -x dockerd >/dev/null && docker_up=yes
-  while IFS== read -r key value; do
+  while IFS='=' read -r key value; do
     now=$(cat "/proc/sys/${key//.//}" 2>/dev/null) || continue
     [[ $now == "$value" ]] && continue
     # Docker's engine needs these two; leave them while it runs
@@ -934,10 +944,16 @@ cmd_down() {
   log "cluster down in $((SECONDS - started)) s (logs kept in $LOGS; images in $CTR_ROOT)"
 }
 
+cmd_purge() {  # down, then the imported images and the logs (the binaries stay)
+  cmd_down
+  rm -rf "$CTR_ROOT" "$LOGS" "$IMAGES"
+  log "removed $CTR_ROOT, $LOGS and $IMAGES (the binaries stay in $KDIR)"
+}
+
 cmd_status() {
   local name pid up=0
   for name in "${PROCESSES[@]}"; do
-    if pid=$(pid_of "$name") && running "$pid"; then
+    if alive "$name" && pid=$(pid_of "$name"); then
       printf '  %-24s running (pid %s)\n' "$name" "$pid"
     else
       printf '  %-24s not running\n' "$name"
@@ -963,11 +979,12 @@ case ${1:-} in
   build) with_lock cmd_build ;;
   up) with_lock cmd_up ;;
   down) with_lock cmd_down ;;
+  purge) with_lock cmd_purge ;;
   status) cmd_status ;;
   images) shift; with_lock cmd_images "$@" ;;
   kubeconfig) echo "$KUBECONFIG_PATH" ;;
   *)
-    echo "usage: $0 build|up|down|status|images [IMAGE...]|kubeconfig" >&2
+    echo "usage: $0 build|up|down|purge|status|images [IMAGE...]|kubeconfig" >&2
     exit 2
     ;;
 esac
