@@ -200,7 +200,7 @@ class KubernetesSecretTokenStore:
         self.name = name
         self.description = f"Kubernetes Secret {namespace}/{name}"
         self.labels = {
-            "app.kubernetes.io/name": "biolake", "app.kubernetes.io/component": component,
+            "app.kubernetes.io/name": "bio-lakehouse", "app.kubernetes.io/component": component,
         }
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
@@ -250,7 +250,8 @@ class KubernetesSecretTokenStore:
             api_version="v1", kind="Secret", type="Opaque",
             metadata=client.V1ObjectMeta(
                 name=self.name, namespace=self.namespace,
-                labels={**((meta.labels if meta else None) or {}), **self.labels},
+                # the Secret's own labels win (the chart's release labels): ours only fill gaps
+                labels={**self.labels, **((meta.labels if meta else None) or {})},
                 annotations=meta.annotations if meta else None,
                 resource_version=expected_version,
             ),

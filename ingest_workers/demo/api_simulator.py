@@ -97,13 +97,14 @@ class ApiSimulator(ABC):
         """The token endpoint's 200 answer to `form`; raise `Reply` to refuse."""
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> Self:
+    def start(self, host: str = "127.0.0.1") -> Self:
+        """Serve on `host` (loopback; a test cluster's node address lets its pods call in)."""
         simulator = self
 
         class Handler(_Handler):
             sim = simulator
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
