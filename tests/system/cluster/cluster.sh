@@ -679,7 +679,7 @@ cmd_up() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "biolake=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
     --cert-file "$pki/etcd.crt" --key-file "$pki/etcd.key" --client-cert-auth --trusted-ca-file "$pki/ca.crt" \
-    --unsafe-no-fsync --logger zap
+    --experimental-watch-progress-notify-interval 5s --unsafe-no-fsync --logger zap
   wait_or_die 30 "etcd is healthy" etcd curl -sf --cacert "$pki/ca.crt" --cert "$pki/apiserver-etcd-client.crt" \
     --key "$pki/apiserver-etcd-client.key" "https://127.0.0.1:$ETCD_PORT/health"
 
