@@ -39,9 +39,11 @@ demo: install jars  ## Generate a sample person, ingest, build the lake, print t
 # PYTEST_ARGS selects a tier, e.g. `make test PYTEST_ARGS='-m "not docker and not browser"'`
 PYTEST_ARGS ?=
 
-test: lint jars trino helm browser docker-engine  ## Lint (ruff, import rules), then the whole suite (real Spark + Delta, Trino, SeaweedFS, Docker, Chromium)
+test: lint jars trino helm browser docker-engine cluster-build  ## Lint (ruff, import rules), then the whole suite (real Spark + Delta, Trino, SeaweedFS, Docker, Chromium, a Kubernetes cluster)
 	@engine=$$(docker/engine.sh start); rc=0; \
+	cluster_was_up=$$($(CLUSTER) status >/dev/null 2>&1 && echo yes || true); \
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	if [ -z "$$cluster_was_up" ]; then $(CLUSTER) down || rc=1; fi; \
 	if [ "$$engine" = started ]; then docker/engine.sh stop; fi; \
 	exit $$rc
 
