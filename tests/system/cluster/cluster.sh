@@ -887,17 +887,23 @@ cleanup_leftovers() {  # everything but the processes: idempotent, also after a 
     done
   fi
   restore_sysctls
-  # outside the cluster's folders: kubelet's log links and libcni's cache
+  # outside the cluster's folders: kubelet's log links and libcni's cache files; the folders
+  # themselves only when `up` recorded that they were not there before
+  local recorded=no
+  [[ -f $STATE/existed ]] && recorded=yes
   if [[ -d /var/log/containers ]]; then
     find /var/log/containers -maxdepth 1 -type l -lname "$VAR/*" -delete 2>/dev/null || true
-    existed /var/log/containers || rmdir /var/log/containers 2>/dev/null || true
+    if [[ $recorded == yes ]] && ! existed /var/log/containers; then rmdir /var/log/containers 2>/dev/null || true; fi
   fi
   if [[ -d /var/lib/cni ]]; then
     find /var/lib/cni -type f -name 'biolake-kube-*' -delete 2>/dev/null || true
-    existed /var/lib/cni || rm -rf /var/lib/cni
+    if [[ $recorded == yes ]] && ! existed /var/lib/cni; then
+      find /var/lib/cni -depth -type d -empty -delete 2>/dev/null || true
+    fi
   fi
-  if [[ -f $STATE/existed ]]; then
-    existed /run/containerd/runc || rm -rf /run/containerd/runc  # runc's Root is $RUN/runc: only if that failed
+  if [[ $recorded == yes ]]; then
+    # runc's Root is $RUN/runc; /run/containerd/runc only if that failed, and only empty folders
+    existed /run/containerd/runc || find /run/containerd/runc -depth -type d -empty -delete 2>/dev/null || true
     existed /run/containerd/s || rmdir /run/containerd/s 2>/dev/null || true
     existed /run/containerd || rmdir /run/containerd 2>/dev/null || true
   fi
