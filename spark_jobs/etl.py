@@ -11,7 +11,7 @@ Order of work, chosen so a crash at any point loses nothing and a rerun changes 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +55,8 @@ class EtlReport:
     # wall seconds per step ("extract", "silver.<table>", "gold", "quarantine", "mark_processed"),
     # for `make bench`; the silver tables are built a few at a time, so their steps overlap
     seconds: dict[str, float] = field(default_factory=dict)
+    # told each step's name and seconds as it finishes (the CLI prints them); None: silent
+    on_step: Callable[[str, float], None] | None = field(default=None, repr=False, compare=False)
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -62,7 +64,10 @@ class EtlReport:
         try:
             yield
         finally:
-            self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            self.seconds[step] = self.seconds.get(step, 0.0) + elapsed
+            if self.on_step is not None:
+                self.on_step(step, elapsed)
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,8 @@ def _reset(lake: Lake) -> None:
         lake.delete_prefix(prefix)
 
 
-def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport:
+def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False,
+            on_step: Callable[[str, float], None] | None = None) -> EtlReport:
     """Build silver and gold from the bronze objects the ingestion log lists and the ETL has
     not processed yet (all of them with `full`), then mark them processed.
 
@@ -165,6 +171,7 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
         spark: a Delta-enabled session (`spark_jobs.session.build_spark_session`).
         lake: the lake to read bronze from and write silver, gold and _ops to.
         full: drop silver, gold and the processed marks first and rebuild from all of bronze.
+        on_step: called with each step's name and seconds as it finishes (progress output).
 
     Returns:
         What was read, quarantined and rebuilt, each table's row count and the step timings.
@@ -173,7 +180,7 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False) -> EtlReport
         pyspark.errors.PySparkException, py4j.protocol.Py4JJavaError: Spark or Delta failed; the
             processed marks are written last, so a rerun redoes the interrupted work.
     """
-    report = EtlReport()
+    report = EtlReport(on_step=on_step)
     with report.timed("find_objects"):
         log = delta_io.read_table(spark, lake.spark_table_uri(OPS, INGESTION_LOG))
         if log is None:

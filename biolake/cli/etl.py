@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from biolake.cli.context import Context, pass_context, print_tables
@@ -12,7 +14,8 @@ from biolake.settings import BiolakeSettings
 
 
 def run_etl_once(
-    settings: BiolakeSettings, lake: Lake, full: bool, wait_s: float | None = None
+    settings: BiolakeSettings, lake: Lake, full: bool, wait_s: float | None = None,
+    quiet: bool = False,
 ) -> dict[str, int]:
     """One ETL run in a Spark session of its own, holding the lake's ETL lease (one ETL per
     lake: biolake/lease.py); prints its summary, returns the table rows. With nothing new to
@@ -21,7 +24,8 @@ def run_etl_once(
     Raises:
         LakeBusyError: another ETL holds the lease after `wait_s` (default: the setting).
     """
-    if not full and unprocessed_object_count(lake) == 0:
+    waiting_objects = unprocessed_object_count(lake)
+    if not full and waiting_objects == 0:
         # nothing new: said from the Delta logs with delta-rs, without starting a JVM
         click.echo("etl: 0 new objects, 0 records, 0 quarantined, 0 gold days rebuilt")
         return lake_table_rows(lake)
@@ -35,10 +39,20 @@ def run_etl_once(
         click.echo(f"etl: waiting up to {wait_s:g} s for the ETL running {holder.describe()}",
                    err=True)
 
+    def progress(step: str, seconds: float) -> None:
+        # plain lines, so a CronJob's log reads the same as a terminal
+        click.echo(f"etl: {step:<40} {seconds:7.1f} s")
+
     with holding(lease, activity="an ETL", wait_s=wait_s, on_wait=waiting):
+        if not quiet:
+            what = "everything in bronze" if full else f"{waiting_objects} new objects"
+            click.echo(f"etl: starting Spark for {what}")
+        started = time.perf_counter()
         spark = build_spark_session(settings, "biolake-etl")
+        if not quiet:
+            progress("spark session", time.perf_counter() - started)
         try:
-            report = run_etl(spark, lake, full=full)
+            report = run_etl(spark, lake, full=full, on_step=None if quiet else progress)
         finally:
             spark.stop()
     if getattr(lease, "lost", False):
@@ -56,10 +70,11 @@ def run_etl_once(
 @click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=None,
               help="Seconds to wait for an ETL already running on the lake (default: "
               "BIOLAKE_ETL_WAIT_S, 0); still busy then: exit code 75.")
+@click.option("--quiet", is_flag=True, help="No line per step; only the summary.")
 @pass_context
-def etl(ctx: Context, full: bool, wait_s: float | None) -> None:
+def etl(ctx: Context, full: bool, wait_s: float | None, quiet: bool) -> None:
     """Bronze → silver → gold (incremental). One ETL per lake at a time: a second one waits
     (--wait) or exits with code 75, and the objects it would have read are built by the
     running one or the next."""
     lake = ctx.lake()
-    print_tables(lake, run_etl_once(ctx.settings, lake, full, wait_s))
+    print_tables(lake, run_etl_once(ctx.settings, lake, full, wait_s, quiet=quiet))

@@ -5,6 +5,7 @@ folder lake and on a real SeaweedFS S3 lake; commit conflicts on the ingestion l
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -147,7 +148,7 @@ def test_two_etls_and_eight_ingests_together_build_every_object_once(
     before, during = csvs[:4], csvs[4:]
     for csv in before:
         assert run_cli(home, "ingest", "peloton", "--csv", str(csv)).returncode == 0
-    etls = [start_cli(home, "etl", "--wait", "900") for _ in range(2)]
+    etls = [start_cli(home, "etl", "--wait", "900"), start_cli(home, "etl", "--wait", "900", "--quiet")]
     lock = home / "lake" / "_ops" / "_locks" / "etl.lock"
     deadline = time.monotonic() + 120
     while not (lock.exists() and lock.stat().st_size) and time.monotonic() < deadline:
@@ -170,6 +171,13 @@ def test_two_etls_and_eight_ingests_together_build_every_object_once(
         outputs.append((out, err))
     waited = [o for o in outputs if "etl: waiting up to 900 s for the ETL running since" in o[1]]
     assert len(waited) == 1, [o[1][-500:] for o in outputs]
+    # each step as it finishes, in plain lines; --quiet: only the summary
+    (talking, _), (quiet, _) = outputs
+    assert "etl: starting Spark for " in talking
+    assert re.search(r"^etl: spark session +\d+\.\d s$", talking, re.M), talking
+    assert re.search(r"^etl: find_objects +\d+\.\d s$", talking, re.M), talking
+    assert "starting Spark" not in quiet and not re.search(r" s$", quiet, re.M), quiet
+    assert re.search(r"^etl: \d+ new objects, ", quiet, re.M), quiet
 
     _, lake = make_lake(home)
     log = read_delta(lake, "_ops", "ingestion_log")

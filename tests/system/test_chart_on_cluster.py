@@ -377,7 +377,9 @@ def test_oura_ingests_rotate_the_token_secret_through_the_api_server(installed: 
     files = generate_sample_person(tmp_path / "person", end_day=date.today(), oura_days=10,
                                    peloton_workouts=5, peloton_years=0.1)
     secret_name = f"{FULLNAME}-oura-tokens"
-    with OuraSimulator(load_saved_pages(files.oura_dir)).start(host=NODE_IP) as sim:
+    # on the node's address, which pods reach (`with` would start it again on loopback)
+    sim = OuraSimulator(load_saved_pages(files.oura_dir)).start(host=NODE_IP)
+    try:
         upgrade = _helm(kubeconfig, "upgrade", RELEASE, str(CHART), "--reuse-values",
                         "--set", "oura.enabled=true", "--set", f"oura.apiBase={sim.base_url}",
                         "--set", f"oura.credentials.clientId={sim.client_id}",
@@ -410,6 +412,8 @@ def test_oura_ingests_rotate_the_token_secret_through_the_api_server(installed: 
         # both runs read data with a valid token (each one at least the daily_sleep pages)
         read = [r for r in sim.requests if r.path.endswith("/daily_sleep") and r.status == 200]
         assert len(read) >= 3, [(r.path, r.status) for r in sim.requests][:40]
+    finally:
+        sim.stop()
     # the chart's labels (and Helm's ownership) survive the ingest's writes
     assert secret["metadata"]["labels"]["app.kubernetes.io/instance"] == RELEASE
     assert secret["metadata"]["annotations"]["meta.helm.sh/release-name"] == RELEASE

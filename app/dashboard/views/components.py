@@ -54,15 +54,21 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def chart_figure(figure: go.Figure, height: int | None = None) -> go.Figure:
+    """A figure themed and sized as every chart of the dashboard (see `plotly_pane`)."""
+    figure = plotly_theme.themed(figure)
+    figure.update_layout(autosize=True, width=None)
+    if height is not None:
+        figure.update_layout(height=height)
+    return figure
+
+
 def plotly_pane(figure: go.Figure, **kwargs: Any) -> pn.pane.Plotly:
     """A chart as wide as its card at any window size: Plotly's autosize with the responsive
     config follows the container, and Panel lays it out again whenever it is shown (a chart
-    of a tab rendered while hidden would otherwise keep Plotly's default 700 px)."""
-    figure = plotly_theme.themed(figure)
-    figure.update_layout(autosize=True, width=None)
-    if "height" in kwargs:
-        figure.update_layout(height=kwargs["height"])
-    return pn.pane.Plotly(figure, sizing_mode="stretch_width",
+    of a tab rendered while hidden would otherwise keep Plotly's default 700 px). To show
+    other data, set the pane's `object` to a new `chart_figure` rather than replacing the pane."""
+    return pn.pane.Plotly(chart_figure(figure, kwargs.get("height")), sizing_mode="stretch_width",
                           config={"displaylogo": False, "responsive": True}, **kwargs)
 
 

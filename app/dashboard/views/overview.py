@@ -19,6 +19,7 @@ from app.dashboard.store import (
 from app.dashboard.views.components import (
     _fmt,
     card,
+    chart_figure,
     html_table,
     plotly_pane,
 )
@@ -80,31 +81,53 @@ def trend_figures(trend: Trend) -> dict[str, go.Figure]:
 
 
 class TrendPanel(Viewer):
-    """Readiness, sleep, HRV, resting HR and output as 7-day means over 30, 90 or 365 days."""
+    """Readiness, sleep, HRV, resting HR and output as 7-day means over 30, 90 or 365 days.
+
+    A new period updates the charts in place (each pane's figure) rather than replacing them:
+    a replaced Plotly chart is purged in the browser while a resize of it may still be pending,
+    which then fails there ("Cannot read properties of undefined (reading '_guiEditing')")."""
 
     store = param.ClassSelector(class_=DashboardStore)
     days = param.Selector(default=90, objects=list(TREND_DAYS), doc="Trend period, days")
 
-    @param.depends("days")
-    def charts(self) -> pn.viewable.Viewable:
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._body = pn.Column(sizing_mode="stretch_width")
+        self._panes: dict[str, pn.pane.Plotly] = {}
+        self._note = pn.pane.Markdown("", name="trend-note", margin=(0, 5))
+        self._show()
+
+    @param.depends("days", watch=True)
+    def _show(self) -> None:
         try:
             trend = self.store.trend(int(self.days))
         except BiolakeError as exc:
-            return pn.pane.Alert(f"The trends cannot be shown: {exc}", alert_type="danger")
-        panes = [plotly_pane(figure, height=300, name=name)
-                 for name, figure in trend_figures(trend).items()]
+            self._panes = {}
+            self._body.objects = [pn.pane.Alert(f"The trends cannot be shown: {exc}",
+                                                alert_type="danger")]
+            return
+        figures = trend_figures(trend)
         flagged = len(trend.anomalies)
-        note = pn.pane.Markdown(
-            f"*Last {trend.period.days} days ({trend.period}) · {flagged} low day{'s' if flagged != 1 else ''} flagged by the "
-            f"anomaly analysis (✕)*", name="trend-note", margin=(0, 5))
-        return pn.Column(note, *panes, sizing_mode="stretch_width")
+        self._note.object = (
+            f"*Last {trend.period.days} days ({trend.period}) · {flagged} low "
+            f"day{'s' if flagged != 1 else ''} flagged by the anomaly analysis (✕)*")
+        if list(figures) == list(self._panes):
+            for name, figure in figures.items():
+                self._panes[name].object = chart_figure(figure, height=300)
+            return
+        self._panes = {name: plotly_pane(figure, height=300, name=name)
+                       for name, figure in figures.items()}
+        self._body.objects = [self._note, *self._panes.values()]
+
+    def charts(self) -> pn.Column:
+        """The note and the charts of the current period."""
+        return self._body
 
     def __panel__(self) -> pn.viewable.Viewable:
         selector = pn.widgets.RadioButtonGroup.from_param(
             self.param.days, label="Trend period (days)",
             options={f"{d} days": d for d in TREND_DAYS}, color="primary", variant="outline")
-        return card("Trends", selector, pn.panel(self.charts, loading_indicator=True,
-                                                 sizing_mode="stretch_width"), name="trends")
+        return card("Trends", selector, self._body, name="trends")
 
 
 class OverviewView(Viewer):
