@@ -228,6 +228,8 @@ def installed(images, namespace: Path) -> Iterator[dict]:
         time.sleep(2)
     outcome["executors_left"] = _pod_uids(kubeconfig, "etl-executor")
     outcome["trino"] = _service(kubeconfig, f"{FULLNAME}-trino")
+    outcome["trino_log"] = kubectl(kubeconfig, "-n", NAMESPACE, "logs",
+                                   f"deployment/{FULLNAME}-trino-coordinator", check=False).stdout
     outcome["gold_before_upgrade"] = _analyst_query(
         outcome, "SELECT sum(workout_count), sum(total_output_kj) FROM daily_readiness_performance")
 
@@ -313,6 +315,14 @@ def test_the_etl_ran_spark_executors_as_restricted_pods_that_are_gone_after(inst
     assert any(p["status"].get("phase") in ("Running", "Succeeded") for p in executors.values())
     assert installed["executors_left"] == set()
     assert "UnknownHostException" not in installed["etl_log"]
+    # the driver's shutdown deletes the application's Services: allowed by its Role
+    assert 'cannot deletecollection resource "services"' not in installed["etl_log"]
+
+
+def test_trino_runs_the_g1_collector_in_its_pod(installed: dict) -> None:
+    log = installed["trino_log"]
+    assert "SERVER STARTED" in log, log[-2000:]
+    assert "recommends the G1" not in log  # the JVM's choice under 2 CPUs or 1792 MB: Serial
 
 
 def test_gold_views_through_trino_match_the_csv(installed: dict) -> None:
