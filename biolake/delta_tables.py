@@ -84,6 +84,24 @@ def read_arrow(lake: Lake, layer: str, name: str) -> pa.Table:
     return open_table(lake, layer, name).to_pyarrow_table()
 
 
+def read_columns(table: DeltaTable, columns: list[str] | None = None) -> pa.Table:
+    """The table's current rows (only `columns`, if given), typed as its Delta schema.
+
+    Read through delta-rs' own query engine rather than `to_pyarrow_table`: a short-lived
+    process that scanned with pyarrow's dataset reader over delta-rs' file system sometimes
+    aborts as it exits ("terminate called without an active exception", apache/arrow#34314),
+    which turned a finished `biolake ingest` into exit code -6. The `_ops` tables every command
+    reads are small, so the engine costs nothing that shows."""
+    from deltalake import QueryBuilder
+
+    schema = pa.schema(table.schema().to_arrow())
+    if columns is not None:
+        schema = pa.schema([schema.field(c) for c in columns])
+    select = ", ".join('"' + name.replace('"', '""') + '"' for name in schema.names)
+    batches = QueryBuilder().register("t", table).execute(f"SELECT {select} FROM t").read_all()
+    return pa.table(batches).select(schema.names).cast(schema)
+
+
 def row_count(lake: Lake, layer: str, name: str) -> int:
     """Rows of the current snapshot from the log's per-file statistics; no data file is read."""
     actions = pa.table(open_table(lake, layer, name).get_add_actions(flatten=True))
@@ -111,7 +129,7 @@ def unprocessed_object_count(lake: Lake) -> int:
     known without starting Spark. No ingestion log yet: 0."""
     if not lake.exists(f"{OPS}/{INGESTION_LOG}/_delta_log"):
         return 0
-    log = open_table(lake, OPS, INGESTION_LOG).to_pyarrow_table(columns=["object_key", "status"])
+    log = read_columns(open_table(lake, OPS, INGESTION_LOG), ["object_key", "status"])
     ingested = {
         key for key, status in zip(log.column("object_key").to_pylist(),
                                    log.column("status").to_pylist(), strict=True)
@@ -119,5 +137,5 @@ def unprocessed_object_count(lake: Lake) -> int:
     }
     if not ingested or not lake.exists(f"{OPS}/{ETL_OBJECTS}/_delta_log"):
         return len(ingested)
-    processed = open_table(lake, OPS, ETL_OBJECTS).to_pyarrow_table(columns=["object_key"])
+    processed = read_columns(open_table(lake, OPS, ETL_OBJECTS), ["object_key"])
     return len(ingested - set(processed.column("object_key").to_pylist()))

@@ -20,7 +20,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
-from biolake.delta_tables import INGESTION_LOG, retry_commit
+from biolake.delta_tables import INGESTION_LOG, read_columns, retry_commit
 from biolake.lake import OPS, Lake
 
 # Every object is one commit with one small file: without compaction a year of daily syncs
@@ -84,13 +84,13 @@ class IngestionLog:
             return None
         import pyarrow.compute as pc
 
-        log = table.to_pyarrow_table()
+        log = read_columns(table)
         rows = log.filter(pc.equal(log["object_key"].cast(pa.string()), object_key)).to_pylist()
         return rows[0] if rows else None
 
     def read_all(self) -> pa.Table:
         table = self._table()
-        return SCHEMA.empty_table() if table is None else table.to_pyarrow_table()
+        return SCHEMA.empty_table() if table is None else read_columns(table)
 
     def record(self, entry: IngestionLogEntry) -> None:
         """Log one object (MERGE on `object_key`). Concurrent ingests commit to the same table:
