@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TRINO_VERSION := 476
 TRINO_TARBALL := $(BIOLAKE_CACHE)/trino/trino-server-$(TRINO_VERSION).tar.gz
 
-.PHONY: help install jars trino demo test lint clean browser bench
+.PHONY: help install jars trino demo test lint clean browser bench fuzz
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,11 @@ browser: install  ## Debian's Chromium and Playwright for Python (report charts,
 
 bench: install jars trino browser  ## Measure pipeline, engines, answers, imports, dashboard (benchmarks/results, README table; ~20 min)
 	$(BIN)/python benchmarks/run.py
+
+# `make test` runs the same tests with a few hundred cases each, the same ones every run
+fuzz: install  ## Fuzz the Oura, Peloton and Apple Health readers and the SQL guard: 10,000 cases per target (tests/fuzz)
+	BIOLAKE_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/fuzz -p no:cacheprovider \
+	    --hypothesis-show-statistics
 
 lint: install  ## ruff, and the import rules of pyproject.toml (import-linter)
 	$(BIN)/ruff check .

@@ -81,7 +81,9 @@ def open_table(lake: Lake, layer: str, name: str) -> DeltaTable:
 
 
 def read_arrow(lake: Lake, layer: str, name: str) -> pa.Table:
-    return open_table(lake, layer, name).to_pyarrow_table()
+    """A whole table's current rows, typed as its Delta schema (see `read_columns` for why not
+    `to_pyarrow_table`)."""
+    return read_columns(open_table(lake, layer, name))
 
 
 def read_columns(table: DeltaTable, columns: list[str] | None = None) -> pa.Table:

@@ -13,6 +13,7 @@ The JSON extractors (Oura's saved pages, Peloton's API documents) share `read_js
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
@@ -45,7 +46,8 @@ class Extractor(Protocol):
 
 def read_json(stream: BinaryIO, object_name: str) -> Any:
     """The JSON document a whole file holds (UTF-8, a byte-order mark allowed). Raises
-    InputFormatError, with the position, for a file that is not UTF-8 or not JSON."""
+    InputFormatError, with the position when known, for a file that is not UTF-8 or not JSON
+    (nested too deeply or holding a number too long to read included)."""
     raw = stream.read()
     try:
         return json.loads(raw.decode("utf-8-sig"))
@@ -55,6 +57,10 @@ def read_json(stream: BinaryIO, object_name: str) -> Any:
         raise InputFormatError(
             object_name, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
         ) from exc
+    except ValueError as exc:  # the only other ValueError json raises: Python's digit limit
+        limit = sys.get_int_max_str_digits()
+        message = f"invalid JSON: an integer of more than {limit} digits"
+        raise InputFormatError(object_name, None, message) from exc
     except RecursionError as exc:  # e.g. "[[[[...": reject the file rather than crash the batch
         raise InputFormatError(object_name, None, "invalid JSON: nested too deeply") from exc
 

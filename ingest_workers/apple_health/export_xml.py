@@ -142,6 +142,12 @@ def _parse(parser: Any, data: bytes, object_name: str, *, final: bool) -> None:
         # expat counts columns from 0; people and editors count from 1.
         where = f"line {exc.lineno}, column {exc.offset + 1}"
         raise InputFormatError(object_name, where, expat.ErrorString(exc.code)) from exc
+    except (LookupError, ValueError) as exc:
+        # The XML declaration names an encoding Python does not know (LookupError) or expat
+        # cannot use (a multi-byte one: ValueError). The handlers here raise neither.
+        where = f"line {parser.CurrentLineNumber}"
+        message = f"the declared encoding cannot be read ({exc})"
+        raise InputFormatError(object_name, where, message) from exc
 
 
 class _ExportFilter:
@@ -265,7 +271,8 @@ class _RecordCollector:
         self._depth = 0
         self._pending: list[ExtractedRecord] = []
         self._open: ExtractedRecord | None = None
-        self._payload: dict[str, Any] = {}
+        self._metadata: dict[str, Any] = {}
+        self._statistics: list[dict[str, Any]] | None = None  # a workout's; None for a Record
 
     def drain(self) -> list[ExtractedRecord]:
         records, self._pending = self._pending, []
@@ -298,15 +305,17 @@ class _RecordCollector:
         position = f"line {self.parser.CurrentLineNumber}"
         missing = next((key for key in required if key not in attrs), None)
         error = f"missing required attribute {missing!r}" if missing else None
-        attrs["metadata"] = {}
+        # The payload is filled in place by the children, until the end tag closes the record;
+        # only a workout has a list of statistics (a Record may carry a string attribute
+        # named `statistics`)
+        self._metadata = attrs["metadata"] = {}
+        self._statistics = None
         if dataset == WORKOUT_DATASET:
-            attrs["statistics"] = []
-        # The payload is filled in place by the children, until the end tag closes the record.
-        self._payload = attrs
+            self._statistics = attrs["statistics"] = []
         self._open = ExtractedRecord(position, attrs, error, dataset)
 
     def _add_child(self, name: str, attrs: dict[str, Any]) -> None:
         if name == "MetadataEntry" and "key" in attrs:
-            self._payload["metadata"][attrs["key"]] = attrs.get("value")
-        elif name == "WorkoutStatistics" and "statistics" in self._payload:
-            self._payload["statistics"].append(attrs)
+            self._metadata[attrs["key"]] = attrs.get("value")
+        elif name == "WorkoutStatistics" and self._statistics is not None:
+            self._statistics.append(attrs)

@@ -18,6 +18,7 @@ HTTP is an injected `httpx.Client` (tests give it a MockTransport or point it at
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -161,6 +162,12 @@ class OuraApiClient(BearerClient):
                 page = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise OuraProtocolError(endpoint, f"200 response is not JSON: {exc}") from exc
+            except RecursionError as exc:  # "[[[[..."
+                raise OuraProtocolError(endpoint, "200 response nests JSON too deeply") from exc
+            except ValueError as exc:  # the only other ValueError json raises: the digit limit
+                limit = sys.get_int_max_str_digits()
+                message = f"200 response holds an integer of more than {limit} digits"
+                raise OuraProtocolError(endpoint, message) from exc
             if not isinstance(page, dict) or not isinstance(page.get("data"), list):
                 raise OuraProtocolError(endpoint, '200 response is not {"data": [...], ...}')
             yield body

@@ -69,6 +69,8 @@ def _typed(field: str, cell: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"field '{field}' holds invalid JSON: {exc.msg}") from exc
+        except RecursionError as exc:  # "[[[[...": quarantine the row rather than crash the batch
+            raise ValueError(f"field '{field}' holds JSON nested too deeply") from exc
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):
@@ -90,7 +92,10 @@ def extract_oura_export_csv(stream: BinaryIO, object_name: str) -> Iterator[Extr
     if not header_line.strip():
         return  # an empty or header-less file has no records
     delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter))
+    except csv.Error as exc:  # e.g. a header cell longer than the csv module's field limit
+        raise InputFormatError(object_name, "line 1", str(exc)) from exc
     reader = csv.reader(text, delimiter=delimiter)
     # A row's position is the line it starts on, counted in the file: the header was read before
     # the reader started (hence + 1) and a quoted JSON cell may span lines (so rows != lines).

@@ -61,6 +61,8 @@ def extract_peloton_csv(stream: BinaryIO, object_name: str) -> Iterator[Extracte
         header = next(reader, None)
     except UnicodeDecodeError as exc:
         raise InputFormatError(object_name, "line 1", f"not UTF-8 text ({exc.reason})") from exc
+    except csv.Error as exc:  # e.g. a header cell longer than the csv module's field limit
+        raise InputFormatError(object_name, "line 1", str(exc)) from exc
     if header is None:
         raise InputFormatError(object_name, "line 1", "empty file: no header")
     fields = [canonical_field(h) for h in header]

@@ -154,7 +154,8 @@ def installed(release: ChartRelease, network: Network) -> Iterator[dict]:
         # the ETL CronJob: Spark in local mode (no cluster for executor pods), then views apply
         etl_log = _run_to_completion(release.container(
             "CronJob", f"{FULLNAME}-etl", network=network,
-            env={"BIOLAKE_SPARK_MASTER": "local[2]", "SPARK_LOCAL_IP": "127.0.0.1"}))
+            env={"BIOLAKE_SPARK_MASTER": "local[2]", "SPARK_LOCAL_IP": "127.0.0.1",
+                 "BIOLAKE_SPARK_DRIVER_HOST": "127.0.0.1"}))
 
         dashboard = serve(release.container("Deployment", f"{FULLNAME}-dashboard", network=network), 5006)
         dashboard_url = f"http://127.0.0.1:{dashboard.get_exposed_port(5006)}"
