@@ -6,6 +6,8 @@ Claude prompt (`rules.md`) and the benchmark file:
 
     today, this morning, last night     as_of (Oura files a night under the morning it ends)
     yesterday                           as_of - 1
+    N days ago                          as_of - N (weeks or months ago: not read, declined)
+    the week of March 3                 Monday to Sunday of the week holding that day
     the last / past N days|weeks|...    rolling: the N units ending at as_of, as_of included
     the past week, the last month       rolling, one unit
     last week / month / year            the previous calendar week (Monday-Sunday) / month / year
@@ -127,7 +129,38 @@ def _day(year: int | None, month: int, day_of_month: int, as_of: date) -> Span |
 _Handler = Callable[[re.Match, date, Span | None], Span | None]
 
 
+def _week_of_match(m: re.Match, as_of: date) -> Span | None:
+    """"the week of March 3": Monday to Sunday of the week holding that day."""
+    if m[1]:
+        day = _day(int(m[1]), int(m[2]), int(m[3]), as_of)
+    elif m[4]:
+        day = _day(int(m[6]) if m[6] else None, MONTHS[m[4]], int(m[5]), as_of)
+    else:
+        day = _day(int(m[9]) if m[9] else None, MONTHS[m[8]], int(m[7]), as_of)
+    if day is None or day.first is None:
+        return None
+    monday = day.first - timedelta(days=day.first.weekday())
+    return _clamped(monday, monday + timedelta(days=6), as_of, f"the week of {monday}")
+
+
+def _days_ago(m: re.Match, as_of: date) -> Span:
+    """"3 days ago": that one day (weeks or months ago stay unread: a day or the whole week?)."""
+    days = 1 if m[1] in ("one", "a") else int(m[1])
+    day = as_of - timedelta(days=days)
+    return Span(day, day, f"{days} day{'s' if days > 1 else ''} ago")
+
+
 _PATTERNS: list[tuple[str, _Handler]] = [
+    (
+        rf"\b(?:in |during |for |over )?the week (?:of|starting|beginning|starting on) "
+        rf"(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|({_MONTH_NAMES}|may) (\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?"
+        rf"|(?:the )?(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_NAMES}|may)(?: (\d{{4}}))?)\b",
+        lambda m, a, p: _week_of_match(m, a),
+    ),
+    (
+        r"\b(?:on )?(?:the day )?(\d+|one|a) days? ago\b",
+        lambda m, a, p: _days_ago(m, a),
+    ),
     (r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", lambda m, a, p: _day(int(m[1]), int(m[2]), int(m[3]), a)),
     (
         rf"\b(?:on )?({_MONTH_NAMES}|may) (\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?\b",

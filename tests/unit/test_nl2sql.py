@@ -449,6 +449,22 @@ def test_offline_accuracy_on_the_held_out_questions(lake_env: dict) -> None:
     assert "right" in failures and "wrong" in failures and "declined" in failures
 
 
+PARAPHRASES = sorted((Path(__file__).parents[2] / "benchmarks" / "nl2sql").glob("paraphrases*.yaml"))
+
+
+@pytest.mark.parametrize("questions", PARAPHRASES, ids=lambda path: path.stem)
+def test_offline_accuracy_on_the_paraphrase_families(lake_env: dict, questions: Path) -> None:
+    """The rest of issue 17's benchmark: several wordings per intent. Acceptance for the full
+    benchmark: >= 90 % right, <= 2 % wrong."""
+    report = evaluate(lake_env["settings"], lake_env["lake"], "offline", load_benchmark(questions))
+    failures = "\n".join(report.lines())
+    total = len(report.outcomes)
+    assert total >= 60
+    assert report.count("correct") >= 0.9 * total, failures
+    assert report.count("wrong") <= 0.02 * total, failures
+    assert report.count("error") == 0, failures
+
+
 @pytest.mark.parametrize(
     ("question", "without"),
     [
@@ -481,6 +497,13 @@ def test_offline_accuracy_on_the_held_out_questions(lake_env: dict) -> None:
         ("What's my longest streak of rest days?", "What's my streak of rest days?"),
         ("What was my longest workout ever?", "What was my workout ever?"),
         ("What was my longest ride this year?", "What was my ride this year?"),
+        (
+            "What's the average readiness two days after a strength workout?",
+            "What's the average readiness the day after a strength workout?",
+        ),
+        ("Average readiness by weekday", "Average readiness weekday"),
+        ("What was my average output per ride in January?", "What was my average output in January?"),
+        ("What was my readiness 3 days ago?", "What was my readiness 3 days?"),
     ],
 )
 def test_a_dropped_word_never_gives_the_same_sql(question: str, without: str) -> None:

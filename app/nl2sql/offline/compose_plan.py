@@ -45,7 +45,7 @@ class QueryPlan:
     measure: Measure | None
     filters: tuple[Filter, ...]
     span: Span
-    offset: int = 0  # 1: the day after the anchor days; -1: the day before
+    offset: int = 0  # days after the anchor days (1: the day after); negative: before
     anchor: tuple[Filter, ...] = ()
     grouping: str | None = None  # weekday | month | instructor | discipline
     descending: bool = True
@@ -96,7 +96,9 @@ class QueryPlan:
         if where:
             words += f" ({where})" if self.aggregation != "share" else f" with {where}"
         if self.offset and not self.split_anchor:
-            words += f", on the day {'after' if self.offset > 0 else 'before'} each " + (
+            when = (f"on the day {'after' if self.offset > 0 else 'before'}" if abs(self.offset) == 1
+                    else f"{abs(self.offset)} days {'after' if self.offset > 0 else 'before'}")
+            words += f", {when} each " + (
                 _describe_filters(self.anchor, "day") or "day"
             )
         if self.split_anchor:

@@ -380,6 +380,8 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             raise NotUnderstood("compare which measure?", _suggestion(p))
         return QueryPlan(**base, aggregation=agg or "avg", measure=measure, versus=tuple(versus))
     if p.compare and p.offset and {f.kind for f in anchor} == {"had_workout"} and len(anchor) == 2:
+        if abs(p.offset[0]) != 1:
+            raise NotUnderstood("I compare the day after workout and rest days only", _suggestion(p))
         if measure is None:
             raise NotUnderstood("compare which measure?", _suggestion(p))
         return QueryPlan(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.nl2sql.catalog import BY_NAME, DAY_MEASURES, NIGHT_MEASURES, WORKOUT_MEASURES, Measure
-from app.nl2sql.dates import find_dates
+from app.nl2sql.dates import DateMention, find_dates
 from app.nl2sql.errors import NotUnderstood
 from app.nl2sql.offline.compose_plan import Filter
 from app.nl2sql.offline.reading import Reading, normalize
@@ -114,6 +114,10 @@ _OFFSETS = (
     (1, r"\b(?:on )?(?:the )?(?:days?|mornings?|nights?) after\b|\bafter\b"),
     (-1, r"\b(?:on )?(?:the )?(?:days?|nights?) before\b"),
 )
+# "2 days after a ride": the one day two days later ("two" is a digit by now, reading.normalize);
+# "the 7 days after", "within 3 days after" are windows of days, not one day: declined
+_DAYS_LATER = re.compile(r"\b(?P<window>(?:in |within |during |over )?the |within )?(?P<n>\d+) (?:days|nights) (?P<dir>after|later|before|earlier)\b")
+MAX_OFFSET_DAYS = 28
 _RANK = (
     (True, r"\blongest\b", "workout.duration_min"),
     (False, r"\bshortest\b", "workout.duration_min"),
@@ -129,7 +133,7 @@ _AGGS = (
 @dataclass
 class _Parts:
     frames: set[str] = field(default_factory=set)
-    offset: tuple[int, int] | None = None  # (direction, position)
+    offset: tuple[int, int] | None = None  # (days later, negative: earlier; its position)
     rank: list[tuple[bool, str, int]] = field(default_factory=list)
     workout_noun: list[int] = field(default_factory=list)
     disciplines: list[tuple[str, int]] = field(default_factory=list)
@@ -155,7 +159,7 @@ def _claim(r: Reading, pattern: str) -> list[re.Match]:
 def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     text = normalize(question)
     r = Reading(text, text, text, [False] * len(text))
-    r.dates = find_dates(text, as_of)
+    r.dates = [mention for mention in find_dates(text, as_of) if not _not_a_span(text, mention)]
     for mention in r.dates:
         r.mark(mention.start, mention.end)
     p = _Parts()
@@ -212,6 +216,21 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     ):
         p.how_many = True
         _claim(r, r"\bhow many\b|\bnumber of\b")
+    for match in list(_DAYS_LATER.finditer(r.work)):
+        if match["window"]:
+            raise NotUnderstood(
+                f"'{match.group().strip()}' is a window of days; I answer about one day",
+                'Ask about one day, e.g. "average readiness 2 days after a strength workout".',
+            )
+        days = int(match["n"])
+        if not 1 <= days <= MAX_OFFSET_DAYS:
+            raise NotUnderstood(f"{days} days is further than I look ({MAX_OFFSET_DAYS} at most)",
+                                'e.g. "average readiness 2 days after a strength workout".')
+        if p.offset is not None:
+            raise NotUnderstood("the question has two offsets", 'Ask about one, e.g. "average '
+                                'readiness the day after a strength workout".')
+        r.mark(match.start(), match.end())
+        p.offset = (days if match["dir"] in ("after", "later") else -days, match.start())
     for direction, pattern in _OFFSETS:
         found = _claim(r, pattern)
         if found:
@@ -246,9 +265,11 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
             p.disciplines.append((name, match.start()))
             text = match.group()
             if r.text[: match.start()].endswith("per ") or text.startswith("per "):
-                if re.search(rf"\b{_WORKOUT_NOUN}\b", text):  # "per strength workout"
+                if re.search(rf"\b(?:rides?|runs?|walks|{_WORKOUT_NOUN})\b", text):
+                    # "per ride", "per strength workout": each workout is a row (two rides on
+                    # one day are two, not one day's sum)
                     p.per_workout = p.noun_disciplines = True
-                continue  # "average output per ride": the families' neutral phrase
+                continue
             if re.search(rf"\b(?:rides?|runs?|walks|{_WORKOUT_NOUN})\b", text) and not re.search(
                 r"\bdays?\b", text
             ):
@@ -285,6 +306,17 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     _claim(r, r"\b(?:did|do|have) i (?:do|did|done|take|took|produce|burn|get)\b")
     p.worked_out = bool(_claim(r, r"\b(?:work(?:ed)? out|exercised?|trained)\b"))
     return r, p
+
+
+def _not_a_span(text: str, mention: DateMention) -> bool:
+    """Date words that are part of something else: "when was the last day I ..." (the frame
+    "when was the last"), "2 days after a ride" (an offset, not the last 2 days)."""
+    words, before, after = text[mention.start : mention.end], text[: mention.start], text[mention.end :]
+    if re.fullmatch(r"(?:the )?(?:last|latest) (?:day|night)", words):
+        return re.search(r"\bwhen (?:was|is) (?:the )?$", before) is not None
+    if re.fullmatch(r"\d+ (?:days|nights) (?:after|before|later|earlier)", words):
+        return True  # not "the 7 days before": after another span, the span before it
+    return re.match(r" (?:after|before|later|earlier)\b", after) is not None
 
 
 def _last_pos(r: Reading, word: str) -> int:

@@ -334,14 +334,15 @@ def _build_streak(
     return tree, CORE, "{days} days."
 
 
-def _pair(person: str) -> tuple[exp.Select, str, str]:
-    """The core table joined with itself one calendar day later: s (the day) and n (the next)."""
+def _pair(person: str, days: int = 1) -> tuple[exp.Select, str, str]:
+    """The core table joined with itself `days` calendar days later: s (the day) and n (the
+    later one)."""
     on = exp.and_(
         _col("person_id", "n").eq(_col("person_id", "s")),
         _col("day", "n").eq(
             exp.Add(
                 this=_col("day", "s"),
-                expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("DAY")),
+                expression=exp.Interval(this=exp.Literal.string(str(days)), unit=exp.var("DAY")),
             )
         ),
     )
@@ -357,7 +358,7 @@ def _build_offset(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, st
     m = plan.measure
     if m is None or m.entity != "day":
         raise NotUnderstood("the day after or before: of which day measure?", _suggestion(_Parts()))
-    tree, s, n = _pair(person)
+    tree, s, n = _pair(person, abs(plan.offset) or 1)
     anchor_t, target_t = (s, n) if plan.offset >= 0 else (n, s)
     where = [_col("person_id", s).eq(exp.Literal.string(person)), _span(plan.span, _col("day", n))]
     where += [_filter_sql(f, "day", anchor_t) for f in plan.anchor]

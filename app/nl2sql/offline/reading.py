@@ -164,8 +164,9 @@ _GROUPINGS = (
     ),
     (r"\b(?:by|per|each|every|for each) month\b|\bmonthly\b|\bmonth by month\b", "month"),
 )
-_NEUTRAL = (  # phrases that change nothing: the day is already the unit, workouts are per day
-    r"\b(?:per|a|each) day\b|\bper (?:ride|workout|session|class)\b|\bdaily\b|\bon days with\b"
+_NEUTRAL = (  # phrases that change nothing: the day is already the unit
+    # ("per ride" is not one: two rides on a day are two; the compositional reading has it)
+    r"\b(?:per|a|each) day\b|\bdaily\b|\bon days with\b"
     r"|\bfor me\b|\bso far\b|\bin general\b|\brecently\b|\blately\b"
 )
 
@@ -354,6 +355,11 @@ def read(question: str, as_of: date) -> Reading:
         if reading.claim(pattern):
             reading.conditions += [Condition("threshold", c, op, v) for c, op, v in conditions]
     thresholds = [(m, _threshold_parts(m)) for m in reading.claim(_THRESHOLD)]
+    # groupings before filters and neutral phrases: "by weekday" groups the days, it does not
+    # keep the weekdays, and "per day of the week" is not "per day"
+    for pattern, grouping in _GROUPINGS:
+        if reading.claim(pattern):
+            reading.grouping = grouping
     reading.claim(_NEUTRAL)
     for pattern, (kind, value) in _FILTERS:
         if reading.claim(pattern):
@@ -366,9 +372,6 @@ def read(question: str, as_of: date) -> Reading:
         suffix = r"(?: workouts?| sessions?| classes| training)?(?: days?)?"
         if reading.claim(rf"\b{prefix}{_alias_pattern(aliases)[2:-2]}{suffix}\b"):
             reading.conditions.append(Condition("discipline", value=name))
-    for pattern, grouping in _GROUPINGS:
-        if reading.claim(pattern):
-            reading.grouping = grouping
     # the longest phrase wins wherever aliases overlap ("active calories did i burn" is not
     # "calories did i burn")
     candidates = sorted(
