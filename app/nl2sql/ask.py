@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlglot import exp
+
 from app.nl2sql.cache import TranslationCache, cache_key
+from app.nl2sql.catalog import WORKOUTS
 from app.nl2sql.claude import ClaudeTranslator, make_client
 from app.nl2sql.errors import Nl2SqlError, NotUnderstood, TranslationFailed
 from app.nl2sql.offline import OfflineTranslator
@@ -85,6 +88,7 @@ class Asker:
         self._client = client
         self._fallback = fallback
         self._schema: LiveSchema | None = None
+        self._instructors: tuple[str, ...] | None = None
         self._cache = TranslationCache(settings.home.expanduser() / "cache" / "nl2sql")
 
     @property
@@ -113,15 +117,45 @@ class Asker:
                     raise
                 reason = f"claude: {exc}"
         try:
-            translation = OfflineTranslator(
-                self._settings.today, self._settings.person_id
-            ).translate(question)
+            translation = self._translate_offline(question)
         except NotUnderstood as exc:
             if reason:
                 raise Nl2SqlError(f"{reason}; and the offline translator: {exc}") from exc
             raise
         sql, result = self._execute(translation)
         return self._answer(question, translation, sql, result, started, False, reason)
+
+    # -- offline ---------------------------------------------------------------------------------
+    def _translate_offline(self, question: str) -> Translation:
+        """Without the instructor names first; only a question it does not understand then
+        looks the person's instructors up (one small query) and is read again with them."""
+        settings = self._settings
+        try:
+            return OfflineTranslator(settings.today, settings.person_id).translate(question)
+        except NotUnderstood:
+            names = self._instructor_names()
+            if not names:
+                raise
+        return OfflineTranslator(settings.today, settings.person_id, names).translate(question)
+
+    def _instructor_names(self) -> tuple[str, ...]:
+        """The instructors of the person's workouts, as stored (none without a workouts table).
+        A lookup, not an answer: it runs on the service, not through `run_query`."""
+        if self._instructors is None:
+            self._instructors = ()
+            if WORKOUTS in self.schema.allowed_relations:
+                lookup = (
+                    exp.select("instructor").distinct().from_(WORKOUTS)
+                    .where(exp.and_(
+                        exp.column("person_id").eq(exp.Literal.string(self._settings.person_id)),
+                        exp.column("instructor").is_(exp.null()).not_(),
+                    ))
+                )
+                sql = guard_generated(
+                    lookup.sql(dialect=DIALECT), set(self.schema.allowed_relations), 10_000
+                ).sql(dialect=DIALECT)
+                self._instructors = tuple(str(row[0]) for row in self._service.query(sql).rows)
+        return self._instructors
 
     # -- Claude ----------------------------------------------------------------------------------
     def _ask_claude(self, question: str, started: float) -> Answer:

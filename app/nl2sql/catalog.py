@@ -123,6 +123,58 @@ WORKOUT_MEASURES = (
         (r"(?:average |avg )?watts", r"wattage", r"power"),
         ("avg", "min", "max", "rank"),
     ),
+    Measure(
+        "workout.avg_cadence_rpm",
+        "workout",
+        WORKOUTS,
+        "avg_cadence_rpm",
+        "average cadence",
+        " rpm",
+        (r"(?:average |avg )?cadence", r"rpm"),
+        ("avg", "min", "max", "rank"),
+    ),
+    Measure(
+        "workout.avg_resistance_pct",
+        "workout",
+        WORKOUTS,
+        "avg_resistance_pct",
+        "average resistance",
+        " %",
+        (r"(?:average |avg )?resistance",),
+        ("avg", "min", "max", "rank"),
+    ),
+    Measure(
+        "workout.distance_km",
+        "workout",
+        WORKOUTS,
+        "distance_km",
+        "distance",
+        " km",
+        # kilometres only: a question in miles is declined rather than answered in km
+        (r"distance", r"km", r"kilomet(?:er|re)s"),
+        _WORKOUT_AGGREGATIONS,
+        additive=True,
+        observed_when_positive=True,
+    ),
+    Measure(
+        "workout.avg_speed_kph",
+        "workout",
+        WORKOUTS,
+        "avg_speed_kph",
+        "average speed",
+        " km/h",
+        (r"(?:average |avg )?speed", r"kph"),
+        ("avg", "min", "max", "rank"),
+        observed_when_positive=True,
+    ),
+)
+# measures whose words name nothing but a workout's: a question with one of them is about workouts
+# even without a workout noun ("my average cadence")
+WORKOUT_ONLY_MEASURES = (
+    "workout.avg_cadence_rpm",
+    "workout.avg_resistance_pct",
+    "workout.distance_km",
+    "workout.avg_speed_kph",
 )
 NIGHT_MEASURES = (
     Measure(

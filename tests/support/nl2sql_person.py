@@ -187,6 +187,18 @@ def synthetic_workouts(gold: pa.Table) -> pa.Table:
                     if discipline != "meditation"
                     else None,
                     "source": "peloton_csv",
+                    # the ride's bike metrics, derived without drawing from `rng` (the rest of
+                    # the person stays as it was)
+                    **(
+                        {
+                            "avg_cadence_rpm": 70.0 + row["day"].day % 25,
+                            "avg_resistance_pct": 30.0 + row["day"].month * 2 + i,
+                            "distance_km": round(minutes * 0.5 + output / 40, 2),
+                            "avg_speed_kph": round(30 + output / 30, 1),
+                        }
+                        if discipline == "cycling"
+                        else {}
+                    ),
                 }
             )
             if discipline == "cycling" and row["day"].day % 4 == 0:
@@ -195,7 +207,8 @@ def synthetic_workouts(gold: pa.Table) -> pa.Table:
                 copy = dict(
                     rows[-1], workout_id=f"ah-{row['day']:%Y%m%d}-{i}", source="apple_health"
                 )
-                copy.update(title="Cycling", instructor=None, output_kj=None, avg_watts=None)
+                copy.update(title="Cycling", instructor=None, output_kj=None, avg_watts=None,
+                            avg_cadence_rpm=None, avg_resistance_pct=None)
                 copy["started_at"] = start + timedelta(seconds=50)
                 rows.append(copy)
     return pa.Table.from_pylist(
@@ -215,6 +228,10 @@ def synthetic_workouts(gold: pa.Table) -> pa.Table:
                 ("avg_watts", pa.float64()),
                 ("calories_kcal", pa.float64()),
                 ("avg_hr", pa.float64()),
+                ("avg_cadence_rpm", pa.float64()),
+                ("avg_resistance_pct", pa.float64()),
+                ("distance_km", pa.float64()),
+                ("avg_speed_kph", pa.float64()),
                 ("source", pa.string()),
             ]
         ),

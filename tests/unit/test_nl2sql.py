@@ -781,3 +781,37 @@ def test_every_family_the_planner_chooses_has_a_builder_and_every_builder_is_rea
     }
     assert len(chosen) >= 10
     assert chosen == set(BUILDERS), chosen ^ set(BUILDERS)
+
+
+INSTRUCTORS = ("Matt Wilpers", "Will Ryan", "Jess King", "Jess Sims")
+
+
+@pytest.mark.parametrize(
+    ("question", "instructor"),
+    [
+        ("How many rides did I do with Matt Wilpers?", "Matt Wilpers"),
+        ("How many rides did I do with Matt?", "Matt Wilpers"),
+        ("My longest Jess King ride", "Jess King"),
+        ("Average output in classes by Will this year", "Will Ryan"),
+    ],
+)
+def test_an_instructor_named_filters_the_workouts(question: str, instructor: str) -> None:
+    translation = OfflineTranslator(AS_OF, instructors=INSTRUCTORS).translate(question)
+    assert f"instructor = '{instructor}'" in translation.sql
+    assert f"with {instructor}" in translation.interpretation
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("How many classes with Jess did I take?", "Jess King or Jess Sims"),  # which Jess?
+        ("What will my readiness be tomorrow?", "will"),  # a first name alone is a word
+        ("Total output with Matt Wilpers and Jess King", "two instructors"),
+        ("How many rides did I do with Matt Wilpers?", "matt"),  # no names given: not known
+    ],
+)
+def test_instructor_names_never_guess(question: str, reason: str) -> None:
+    names = () if reason == "matt" else INSTRUCTORS
+    with pytest.raises(NotUnderstood) as refused:
+        OfflineTranslator(AS_OF, instructors=names).translate(question)
+    assert reason in refused.value.reason

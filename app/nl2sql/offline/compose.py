@@ -70,10 +70,13 @@ _FAMILY_CUES = re.compile(
 )
 
 
-def plan(question: str, as_of: date, *, force: bool = False) -> QueryPlan:
+def plan(
+    question: str, as_of: date, *, force: bool = False, instructors: tuple[str, ...] = ()
+) -> QueryPlan:
     """The typed plan of a question; `NotMine` when it has no compositional part (and not
-    `force`), `NotUnderstood` when a word is left over or the parts do not fit together."""
-    r, p = read_parts(question, as_of)
+    `force`), `NotUnderstood` when a word is left over or the parts do not fit together.
+    `instructors`: the instructor names in the person's workouts (read_parts)."""
+    r, p = read_parts(question, as_of, instructors)
     if not force and (not owns(p, len(r.dates)) or _FAMILY_CUES.search(r.text)):
         if _BARE_HEART_RATE.search(r.text) and not (p.workout_noun or p.noun_disciplines):
             raise NotUnderstood(

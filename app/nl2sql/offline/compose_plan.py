@@ -19,7 +19,8 @@ class NotMine(Exception):
 
 @dataclass(frozen=True)
 class Filter:
-    kind: str  # "cmp" | "discipline" | "had_workout"
+    # "cmp" | "discipline" | "had_workout" | "length" (a workout's class minutes) | "instructor"
+    kind: str
     measure: str = ""  # catalog name, for "cmp"
     op: str = ""
     value: object = None
@@ -31,6 +32,10 @@ class Filter:
             return f"{m.label} {words} {self.value:g}{m.unit}"
         if self.kind == "had_workout":
             return "workout day" if self.value else "rest day"
+        if self.kind == "length":
+            return f"{self.value}-minute"
+        if self.kind == "instructor":
+            return f"with {self.value}"
         return f"{str(self.value).replace('_', ' ')} workout"
 
 
@@ -63,7 +68,8 @@ class QueryPlan:
         what = m.label if m else {"workout": "workouts", "night": "nights"}.get(self.entity, "days")
         where = _describe_filters(self.filters, self.entity)
         words = {
-            "avg": f"average {what}",
+            # "average cadence", not "average average cadence"
+            "avg": what if what.startswith("average ") else f"average {what}",
             "sum": f"total {what}",
             "min": f"lowest {what}",
             "max": f"highest {what}",

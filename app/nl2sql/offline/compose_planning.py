@@ -59,6 +59,7 @@ def owns(p: _Parts, spans: int = 0) -> bool:
         or (p.workout_noun and (p.rank or p.listing or p.how_many or p.per_workout))
         or len({d for d, _ in p.disciplines}) > 1
         or p.noun_disciplines
+        or p.instructors
         or (p.compare and spans == 2 and (p.total or bool(p.workout_noun)))
     )
 
@@ -130,6 +131,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         or p.noun_disciplines
         or p.which_workout
         or workout_measures
+        or p.instructors
         or p.frames & {"instructor_rank", "by_instructor", "type_rank", "by_discipline"}
     ):
         entity = "workout"
@@ -190,6 +192,16 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         place(_threshold(match, p, entity, measures), pos)
     for f, pos in p.day_filters:
         place(f, pos)
+    for name, _ in p.instructors:
+        if entity != "workout":
+            raise NotUnderstood("an instructor filters single workouts, not days", _suggestion(p))
+        filters.append(Filter("instructor", value=name))
+    for minutes, pos in p.lengths:
+        if entity != "workout" or (offset_pos is not None and pos > offset_pos):
+            raise NotUnderstood(
+                "a class length filters single workouts, not days", _suggestion(p)
+            )
+        filters.append(Filter("length", value=minutes))
     if offset_pos is not None and not p.disciplines and not anchor:
         # "the day after a workout", "the day after I work out"
         if any(pos > offset_pos for pos in p.workout_noun) or p.worked_out:

@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.nl2sql.catalog import BY_NAME, DAY_MEASURES, NIGHT_MEASURES, WORKOUT_MEASURES, Measure
+from app.nl2sql.catalog import (
+    BY_NAME,
+    DAY_MEASURES,
+    NIGHT_MEASURES,
+    WORKOUT_MEASURES,
+    WORKOUT_ONLY_MEASURES,
+    Measure,
+)
 from app.nl2sql.dates import DateMention, find_dates
 from app.nl2sql.errors import NotUnderstood
 from app.nl2sql.offline.compose_plan import Filter
@@ -58,6 +65,16 @@ _DISCIPLINE_WORDS = {
     name: aliases for name, aliases in DISCIPLINES.items() if name not in ("running", "walking")
 } | {"running": (r"running", r"runs?"), "walking": (r"walking", r"walks")}
 _WORKOUT_NOUN = r"(?:workouts?|sessions?|classes|class)"
+_WORKOUT_NOUNS_ANY = rf"(?:rides?|runs?|walks?|{_WORKOUT_NOUN})"
+_ANY_DISCIPLINE = "|".join(
+    sorted({a for aliases in _DISCIPLINE_WORDS.values() for a in aliases}, key=len, reverse=True)
+)
+# "a 20-minute ride": the class's length, compared in whole minutes (as the dashboard's personal
+# bests group them); the noun, possibly after a discipline, must follow
+_CLASS_LENGTH = (
+    rf"\b(?:a |an |my |one )?\d+[ -]?(?:minutes?|mins?)"
+    rf"(?= (?:(?:{_ANY_DISCIPLINE}) )?{_WORKOUT_NOUNS_ANY}\b|(?: (?:{_ANY_DISCIPLINE}))\b)"
+)
 _OWN_FILLER = frozenset(
     """ever single one often did do does have has had i my the a an was were is be been
     produce produced generate generated burn burned burnt take took taken done get got go went
@@ -149,6 +166,8 @@ class _Parts:
     worked_out: bool = False
     total: bool = False  # "total" anywhere, even inside a measure's name ("total output")
     per_workout: bool = False  # "calories per workout": each workout is a row
+    lengths: list[tuple[int, int]] = field(default_factory=list)  # (class minutes, position)
+    instructors: list[tuple[str, int]] = field(default_factory=list)  # (name as stored, position)
     noun_disciplines: bool = False  # "rides", "a yoga session": single workouts, not days
 
 
@@ -156,7 +175,11 @@ def _claim(r: Reading, pattern: str) -> list[re.Match]:
     return r.claim(pattern)
 
 
-def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
+def read_parts(
+    question: str, as_of: date, instructors: tuple[str, ...] = ()
+) -> tuple[Reading, _Parts]:
+    """The question's parts. `instructors`: the names in the person's workouts, as stored; a
+    full name anywhere, or a first name after "with", "by" or "from", filters workouts."""
     text = normalize(question)
     r = Reading(text, text, text, [False] * len(text))
     r.dates = [mention for mention in find_dates(text, as_of) if not _not_a_span(text, mention)]
@@ -177,6 +200,11 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
         tail = re.search(r"streak(?: of)?$", longest.group())
         r.mark(longest.start() + tail.start(), longest.end())
         p.frames.add("streak")
+    _claim_instructors(r, p, instructors)
+    # a class length ("a 20-minute ride", "30 min strength classes"): before thresholds and
+    # measures, which would read "minute" as the length measure
+    for match in _claim(r, _CLASS_LENGTH):
+        p.lengths.append((int(re.search(r"\d+", match.group()).group()), match.start()))
     # thresholds before measures: "more than 300 kJ of output" holds a measure word
     for match in list(_THRESHOLD.finditer(r.work)):
         if not match["cmp"] and not match["post"] and match["unit"] not in ("%",):
@@ -207,7 +235,8 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     p.how_many = bool(
         _claim(
             r,
-            r"\b(?:how many|number of|count) (?:times\b|(?:of )?(?=(?:my |the )?(?:\w+ )?"
+            # (blanks: a class length claimed before, "how many 30-minute rides")
+            r"\b(?:how many|number of|count) (?:times\b|(?:of )?(?=(?:my |the )? *(?:\w+ )?"
             r"(?:workouts?|rides?|runs?|sessions?|classes|walks)\b))",
         )
     )
@@ -308,6 +337,36 @@ def read_parts(question: str, as_of: date) -> tuple[Reading, _Parts]:
     return r, p
 
 
+def _claim_instructors(r: Reading, p: _Parts, instructors: tuple[str, ...]) -> None:
+    """Instructor names: the full name anywhere ("my Matt Wilpers rides"); a first name only
+    after "with", "by", "from" or "taught by", and only when one instructor has it (a first name
+    may be an ordinary word: "will", "love"). Two instructors in one question: declined."""
+    full = {normalize(name): name for name in instructors if normalize(name)}
+    firsts: dict[str, list[str]] = {}
+    for norm, name in full.items():
+        first = norm.split()[0]
+        if len(first) >= 3 and first != norm:
+            firsts.setdefault(first, []).append(name)
+    lead = r"(?:(?:with|by|from|taught by|led by) )"
+    for norm in sorted(full, key=len, reverse=True):
+        for match in _claim(r, rf"\b{lead}?{re.escape(norm)}\b"):
+            p.instructors.append((full[norm], match.start()))
+    for first in sorted(firsts, key=len, reverse=True):
+        for match in list(re.finditer(rf"\b{lead}{re.escape(first)}\b", r.work)):
+            if len(firsts[first]) > 1:
+                raise NotUnderstood(
+                    f"'{first}' could be {' or '.join(sorted(firsts[first]))}",
+                    "Name the instructor in full.",
+                )
+            r.mark(match.start(), match.end())
+            p.instructors.append((firsts[first][0], match.start()))
+    if len({name for name, _ in p.instructors}) > 1:
+        raise NotUnderstood(
+            "the question names two instructors; I filter by one",
+            'Ask about one, e.g. "How many rides did I do with <instructor>?".',
+        )
+
+
 def _not_a_span(text: str, mention: DateMention) -> bool:
     """Date words that are part of something else: "when was the last day I ..." (the frame
     "when was the last"), "2 days after a ride" (an offset, not the last 2 days)."""
@@ -325,10 +384,13 @@ def _last_pos(r: Reading, word: str) -> int:
 
 def _claim_measures(r: Reading, p: _Parts, entity: str | None) -> None:
     pools: list[tuple[Measure, ...]] = [NIGHT_MEASURES]
+    # measures only a workout has ("cadence", "distance") make the question about workouts;
+    # not heart rate ("average heart rate": resting, or in workouts? declined in compose.py)
+    workout_only = tuple(BY_NAME[name] for name in WORKOUT_ONLY_MEASURES)
     pools += (
         [WORKOUT_MEASURES, DAY_MEASURES]
         if entity == "workout"
-        else [DAY_MEASURES, (BY_NAME["workout.duration_min"],)]
+        else [DAY_MEASURES, (BY_NAME["workout.duration_min"],), workout_only]
     )
     candidates = []
     for pool in pools:

@@ -60,6 +60,11 @@ def _filter_sql(f: Filter, entity: str, table: str | None = None) -> exp.Express
         return exp.ArrayContains(
             this=_col("disciplines", table), expression=exp.Literal.string(str(f.value))
         )
+    if f.kind == "instructor":
+        return _col("instructor", table).eq(exp.Literal.string(str(f.value)))
+    if f.kind == "length":  # whole minutes, as the dashboard's personal bests group them
+        minutes = exp.Round(this=_col("duration_min", table))
+        return minutes.eq(exp.Literal.number(int(f.value)))  # type: ignore[call-overload]
     m = BY_NAME[f.measure]
     op = {"lt": exp.LT, "gt": exp.GT, "ge": exp.GTE, "le": exp.LTE}[f.op]
     return op(this=_col(m.column, table), expression=exp.Literal.number(f.value))

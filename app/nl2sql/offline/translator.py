@@ -18,6 +18,8 @@ class OfflineTranslator:
         as_of: the "today" of every question: "yesterday", "last week" and "so far" count
             from it.
         person_id: whose rows the SQL reads (a string literal in the SQL, never pasted text).
+        instructors: the instructor names in the person's workouts, as stored: a question naming
+            one ("rides with Matt Wilpers") filters by it. Empty: names are not understood.
 
     Raises:
         NotUnderstood: from `plan` and `translate`, for a question it does not know. It never
@@ -26,9 +28,12 @@ class OfflineTranslator:
 
     name = "offline"
 
-    def __init__(self, as_of: date, person_id: str = "me") -> None:
+    def __init__(
+        self, as_of: date, person_id: str = "me", instructors: tuple[str, ...] = ()
+    ) -> None:
         self.as_of = as_of
         self.person_id = person_id
+        self.instructors = instructors
 
     def plan(self, question: str) -> Plan:
         """How the question is understood: its family, span, measures and conditions.
@@ -54,14 +59,18 @@ class OfflineTranslator:
                 views (overtraining risk and energy state days).
         """
         try:  # the compositional reading first, for the parts only it knows
-            return self._composed(compose.plan(question, self.as_of))
+            return self._composed(
+                compose.plan(question, self.as_of, instructors=self.instructors)
+            )
         except compose.NotMine:
             pass
         try:
             plan = self.plan(question)
         except NotUnderstood as family_error:
             try:  # no family fits: the parts may still compose ("how much output did I produce")
-                return self._composed(compose.plan(question, self.as_of, force=True))
+                return self._composed(
+                    compose.plan(question, self.as_of, force=True, instructors=self.instructors)
+                )
             except NotUnderstood:
                 raise family_error from None
         tree, relation, template = BUILDERS[plan.family](plan, Scope(self.person_id, self.as_of))
