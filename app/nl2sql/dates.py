@@ -7,6 +7,8 @@ Claude prompt (`rules.md`) and the benchmark file:
     today, this morning, last night     as_of (Oura files a night under the morning it ends)
     yesterday                           as_of - 1
     N days ago                          as_of - N (weeks or months ago: not read, declined)
+    last Monday; on Monday (past tense) the most recent Monday before as_of ("on Monday" in
+                                        the present tense is every Monday: a filter)
     the week of March 3                 Monday to Sunday of the week holding that day
     the last / past N days|weeks|...    rolling: the N units ending at as_of, as_of included
     the past week, the last month       rolling, one unit
@@ -143,6 +145,24 @@ def _week_of_match(m: re.Match, as_of: date) -> Span | None:
     return _clamped(monday, monday + timedelta(days=6), as_of, f"the week of {monday}")
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_PAST_TENSE = re.compile(r"\b(?:did|was|were|had|slept|got|went|felt)\b")
+_HABITUAL = re.compile(
+    r"\b(?:usually|typically|normally|generally|average|avg|mean|every|each|tend|always)\b"
+)
+
+
+def _one_weekday(m: re.Match, as_of: date) -> Span | None:
+    """"last Monday", or "on Monday" in the past tense ("how did I sleep on Monday?"): the most
+    recent Monday before as_of. "on Monday" otherwise ("do I usually sleep better on Monday")
+    is every Monday: no span here, the reading's weekday filter takes it."""
+    weekday = _WEEKDAYS.index(m[2])
+    if not m[1] and (not _PAST_TENSE.search(m.string) or _HABITUAL.search(m.string)):
+        return None
+    day = as_of - timedelta(days=(as_of.weekday() - weekday - 1) % 7 + 1)
+    return Span(day, day, f"{'last ' if m[1] else ''}{m[2].capitalize()} ({day})")
+
+
 def _days_ago(m: re.Match, as_of: date) -> Span:
     """"3 days ago": that one day (weeks or months ago stay unread: a day or the whole week?)."""
     days = 1 if m[1] in ("one", "a") else int(m[1])
@@ -156,6 +176,10 @@ _PATTERNS: list[tuple[str, _Handler]] = [
         rf"(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|({_MONTH_NAMES}|may) (\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?"
         rf"|(?:the )?(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_NAMES}|may)(?: (\d{{4}}))?)\b",
         lambda m, a, p: _week_of_match(m, a),
+    ),
+    (
+        rf"\b(?:on )?(last |this past |past )?({'|'.join(_WEEKDAYS)})\b(?!s)",
+        lambda m, a, p: _one_weekday(m, a),
     ),
     (
         r"\b(?:on )?(?:the day )?(\d+|one|a) days? ago\b",

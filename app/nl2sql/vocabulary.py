@@ -125,10 +125,9 @@ METRICS: tuple[Metric, ...] = (
         (
             r"workout minutes",
             r"minutes of (?:exercise|training|workouts?)",
-            r"training time",
+            r"(?:training|workout|exercise) time",
             r"exercise minutes",
             r"minutes (?:did |have )?i (?:work(?:ed)? out|exercised?|trained?|spen[dt] (?:working out|training))",
-            r"workout (?:length|duration)",
         ),
         unit=" min",
         additive=True,

@@ -226,6 +226,14 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             raise NotUnderstood(
                 "a workout's length or output can't filter days here", _suggestion(p)
             )
+    for f in filters:
+        if f.kind == "cmp" and entity == "workout" and BY_NAME[f.measure].entity != "workout":
+            raise NotUnderstood(
+                f"{BY_NAME[f.measure].label} is a measure of a day; it can't filter workouts "
+                "here",
+                'Ask e.g. "Show me days with readiness below 70" or "How many workout days had '
+                'readiness below 70?".',
+            )
     if entity == "workout":
         measures = [(BY_NAME.get(_AS_WORKOUT.get(m.name, ""), m), s_, e_) for m, s_, e_ in measures]
         measures = [

@@ -44,7 +44,8 @@ _NOUN_STARTS = (
     "single ",
 )
 _NOUN_AFTER = frozenset(
-    "many which longest shortest highest lowest most least best worst were that every more fewer current last first latest".split()
+    "many which longest shortest highest lowest most least best worst were that every more fewer current last first latest"
+    " average typical usual mean".split()
 )
 
 
@@ -308,11 +309,16 @@ def read_parts(
     # over, and the question declined
     tie = r"(?:(?:in|of|during|on|per|for|from) (?:a |an |my |one |each |the )?|a |an |my |one |each |the )"
     # not where the noun names a day's measure ("workout minutes", "workout days")
-    adjective = r"(?! (?:minutes|mins|days?|time|calories|count|heart|output|length|duration))"
-    for match in list(
-        re.finditer(rf"\b(?:{tie})?(?:single )?{_WORKOUT_NOUN}(?: with)?\b{adjective}", r.work)
-    ):
+    # ("workout length" is a workout's: "my average workout length" averages single workouts;
+    # so are output and calories after "average workout": "my average workout output")
+    day_measure = re.compile(r" (?:minutes|mins|days?|time|calories|count|heart|output)\b")
+    averaged_ok = re.compile(r" (?:output|calories)\b")
+    for match in list(re.finditer(rf"\b(?:{tie})?(?:single )?{_WORKOUT_NOUN}(?: with)?\b", r.work)):
         before = r.text[: match.start()].split()[-1:]
+        after = r.work[match.end() :]
+        averaged = bool(before) and before[0] in ("average", "typical", "mean", "usual")
+        if day_measure.match(after) and not (averaged and averaged_ok.match(after)):
+            continue
         if match.group().startswith(_NOUN_STARTS) or not before or before[0] in _NOUN_AFTER:
             r.mark(match.start(), match.end())
             p.workout_noun.append(match.start())

@@ -173,6 +173,16 @@ def choose(r: Reading, as_of: date) -> Plan:
             "the question names two time spans but compares nothing I know",
             'Try "How did my readiness last week compare to the week before?".',
         )
+    comparative = r.cue("direction") and re.fullmatch(
+        r"higher|lower|better|worse|more|less|different", r.cue("direction").group()
+    )
+    if comparative and conditions and not r.cue("series"):
+        # "do I sleep better on Mondays?": Mondays against which days? Not a trend over time
+        raise NotUnderstood(
+            f"'{r.cue('direction').group()}' than what?",
+            'Compare two groups, e.g. "How does my sleep score on weekends compare to weekdays?" '
+            'or "Is my readiness higher on workout days or rest days?".',
+        )
     if (r.cue("direction") or r.cue("series")) and len(metrics) == 1 and not r.cue("count"):
         if r.cue("series") or r.grouping:
             return plan(
@@ -207,8 +217,15 @@ def choose(r: Reading, as_of: date) -> Plan:
         word = words[0] if words else "best"
         descending = _descending(word, metrics[0])
         return plan("top", metrics=metrics, limit=limit, descending=descending)
-    if r.cue("list") and conditions and not r.aggregates:
-        return plan("list", metrics=tuple(METRIC_BY_COLUMN[c.column] for c in thresholds))
+    if (
+        r.cue("list")
+        and (conditions or (metrics and not span.single_day))
+        and not r.aggregates
+        and not r.grouping
+    ):
+        # "show my readiness for the past 7 days": the days, not their average
+        named = metrics + tuple(METRIC_BY_COLUMN[c.column] for c in thresholds)
+        return plan("list", metrics=tuple(dict.fromkeys(named)))
     if metrics and not any(c.kind in CATEGORY_RELATIONS for c in conditions):
         if len(set(metrics)) != len(metrics):
             raise NotUnderstood("a measure is named twice", suggestion(r))

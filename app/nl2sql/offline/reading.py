@@ -202,7 +202,10 @@ _CUES = {
     "count": r"\bhow many (?:\w+ ){0,3}?(?:days|nights|mornings)\b|\bhow often\b"
     r"|\bnumber of (?:days|nights)\b"
     r"|\bcount (?:of )?(?:the )?days\b",
-    "list": r"\b(?:show|list|find|give)\b.*\b(?:days?|nights?|dates?)\b"
+    # only the verb is claimed: the words between may matter ("show me my best sleep days")
+    "list": r"\b(?:show|list|find|give)\b(?=.*\b(?:days?|nights?|dates?)\b)"
+    # a question that starts "show my readiness ...": the days' values, not one number
+    r"|^(?:please )?(?:show|list|display)(?: me)?(?= (?:my|all|the)\b)"
     r"|\b(?:which|what) (?:days?|nights?|dates?)\b|\bwhen (?:did|was|were|do|is)\b",
     "top_n": r"\b(?:top|bottom) (?P<n1>\d+)\b|\b(?P<n2>\d+) (?:best|worst|highest|lowest|top|bottom)\b",
     "top_hint": r"\b(?:days?|nights?|dates?|scores)\b|\bwhen (?:did|was|were)\b|\bwhich day\b"
