@@ -19,6 +19,7 @@ from app.dashboard.store import (
 )
 from app.dashboard.views.components import (
     card,
+    chart_figure,
     html_table,
     plotly_pane,
     table,
@@ -97,12 +98,40 @@ def best_line(bests: pd.DataFrame, discipline: str, minutes: int) -> pn.pane.HTM
 
 
 class WorkoutsView(Viewer):
-    """Every workout of silver `workouts`, by period, discipline and instructor."""
+    """Every workout of silver `workouts`, by period, discipline and instructor.
+
+    The page is built once; a new choice updates its panes in place (tables' HTML, the charts'
+    figures, the paged table's rows) rather than replacing them: a replaced Plotly chart can be
+    purged while a resize is pending (the browser's '_guiEditing' error), and a kept one keeps
+    its laid-out size."""
 
     store = param.ClassSelector(class_=DashboardStore)
     period = param.Selector(default="All", objects=list(WORKOUT_PERIODS), doc="Period")
     discipline = param.Selector(default=ANY, objects=[ANY], doc="Discipline")
     instructor = param.Selector(default=ANY, objects=[ANY], doc="Instructor")
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self._message = pn.pane.Alert("", alert_type="info", name="no-workouts", visible=False,
+                                      sizing_mode="stretch_width")
+        self._totals = html_table(pd.DataFrame(columns=["discipline"]), name="totals")
+        self._totals_card = card("Workouts", self._totals, name="workout-totals")
+        self._over_time = plotly_pane(go.Figure(), height=620, name="workouts-over-time")
+        self._highlights = pn.Column(sizing_mode="stretch_width", margin=0)
+        self._bests = html_table(pd.DataFrame(columns=["discipline"]), name="bests")
+        self._next_day = plotly_pane(go.Figure(), height=320, name="next-day-readiness")
+        self._rows: pn.widgets.Tabulator | None = None
+        self._rows_card = card("Every workout", name="all-workouts")
+        self._body = pn.Column(
+            self._totals_card,
+            card("Over time", self._over_time, name="over-time"),
+            card("Personal bests · per discipline and length", self._highlights, self._bests,
+                 name="personal-bests"),
+            card("Next-day readiness", self._next_day, name="next-day"),
+            self._rows_card,
+            sizing_mode="stretch_width",
+        )
+        self._layout = pn.Column(self._message, self._body, sizing_mode="stretch_width")
 
     def load_choices(self) -> None:
         """The person's disciplines and instructors (when the tab opens)."""
@@ -115,38 +144,53 @@ class WorkoutsView(Viewer):
                              None if self.discipline == ANY else self.discipline,
                              None if self.instructor == ANY else self.instructor)
 
-    @param.depends("period", "discipline", "instructor")
-    def content(self) -> pn.viewable.Viewable:
+    def _show_message(self, text: str, alert_type: str) -> None:
+        self._message.object, self._message.alert_type = text, alert_type
+        self._message.visible, self._body.visible = True, False
+
+    @param.depends("period", "discipline", "instructor", watch=True)
+    def refresh(self) -> None:
+        """Read the chosen workouts and update every pane in place."""
+        self._layout.loading = True
+        try:
+            self._refresh()
+        finally:
+            self._layout.loading = False
+
+    def _refresh(self) -> None:
         chosen = self.chosen()
         try:
             workouts = self.store.workouts(chosen)
             after = self.store.next_day_readiness(workouts, chosen.days)
         except BiolakeError as exc:
-            return pn.pane.Alert(f"The workouts cannot be shown: {exc}", alert_type="danger")
+            self._show_message(f"The workouts cannot be shown: {exc}", "danger")
+            return
         if workouts.empty:
-            return pn.pane.Alert("No workout matches these choices.", alert_type="info",
-                                 name="no-workouts")
-        totals = discipline_totals(workouts)
+            self._show_message("No workout matches these choices.", "info")
+            return
         bests = personal_bests(workouts)
         figures = workout_figures(workouts, after)
-        highlights = [line for line in (best_line(bests, "cycling", 20),
-                                        best_line(bests, "cycling", 30)) if line is not None]
         first, last = workouts["day"].min().date(), workouts["day"].max().date()
-        return pn.Column(
-            card(f"{len(workouts)} workouts · {first} to {last}",
-                 html_table(totals, name="totals"), name="workout-totals"),
-            card("Over time", plotly_pane(figures["workouts-over-time"], height=620,
-                                          name="workouts-over-time"), name="over-time"),
-            card("Personal bests · per discipline and length", *highlights,
-                 html_table(bests, name="bests"), name="personal-bests"),
-            card("Next-day readiness", plotly_pane(figures["next-day-readiness"], height=320,
-                                                   name="next-day-readiness"),
-                 name="next-day"),
-            card("Every workout", table(listing(workouts), name="workouts",
-                                        pagination="remote", page_size=20),
-                 name="all-workouts"),
-            sizing_mode="stretch_width",
-        )
+        self._totals_card[0].object = f"#### {len(workouts)} workouts · {first} to {last}"
+        self._totals.object = html_table(discipline_totals(workouts), name="totals").object
+        self._over_time.object = chart_figure(figures["workouts-over-time"], 620)
+        self._highlights.objects = [line for line in (best_line(bests, "cycling", 20),
+                                                      best_line(bests, "cycling", 30))
+                                    if line is not None]
+        self._bests.object = html_table(bests, name="bests").object
+        self._next_day.object = chart_figure(figures["next-day-readiness"], 320)
+        rows = listing(workouts)
+        if self._rows is None:
+            self._rows = table(rows, name="workouts", pagination="remote", page_size=20)
+            self._rows_card.append(self._rows)
+        else:
+            self._rows.value = rows
+        self._message.visible, self._body.visible = False, True
+
+    def content(self) -> pn.viewable.Viewable:
+        """The tab's page for the current choices (built once, refreshed in place)."""
+        self.refresh()
+        return self._layout
 
     def __panel__(self) -> pn.viewable.Viewable:
         try:
@@ -158,6 +202,4 @@ class WorkoutsView(Viewer):
             pn.widgets.Select.from_param(self.param.discipline, label="Discipline", width=160),
             pn.widgets.Select.from_param(self.param.instructor, label="Instructor", width=160),
             sizing_mode="stretch_width")
-        return pn.Column(filters, pn.panel(self.content, loading_indicator=True,
-                                           sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+        return pn.Column(filters, self.content(), sizing_mode="stretch_width")
