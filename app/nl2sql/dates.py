@@ -7,8 +7,12 @@ Claude prompt (`rules.md`) and the benchmark file:
     today, this morning, last night     as_of (Oura files a night under the morning it ends)
     yesterday                           as_of - 1
     N days ago                          as_of - N (weeks or months ago: not read, declined)
-    last Monday; on Monday (past tense) the most recent Monday before as_of ("on Monday" in
-                                        the present tense is every Monday: a filter)
+    last Monday                         the most recent Monday before as_of
+    on Monday                           the most recent Monday on or before as_of; in a
+                                        habitual question ("do I", "usually", "average"):
+                                        every Monday (a filter)
+    this / last weekend                 Saturday and Sunday (this: the one as_of is in or
+                                        the last one; last: before this week's Monday)
     the week of March 3                 Monday to Sunday of the week holding that day
     the last / past N days|weeks|...    rolling: the N units ending at as_of, as_of included
     the past week, the last month       rolling, one unit
@@ -146,21 +150,34 @@ def _week_of_match(m: re.Match, as_of: date) -> Span | None:
 
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_PAST_TENSE = re.compile(r"\b(?:did|was|were|had|slept|got|went|felt)\b")
 _HABITUAL = re.compile(
-    r"\b(?:usually|typically|normally|generally|average|avg|mean|every|each|tend|always)\b"
+    r"\b(?:usually|typically|normally|generally|average|avg|mean|every|each|tend|always"
+    r"|often)\b|\b(?:do|does|am|are) (?:i|my)\b"
 )
 
 
 def _one_weekday(m: re.Match, as_of: date) -> Span | None:
-    """"last Monday", or "on Monday" in the past tense ("how did I sleep on Monday?"): the most
-    recent Monday before as_of. "on Monday" otherwise ("do I usually sleep better on Monday")
-    is every Monday: no span here, the reading's weekday filter takes it."""
+    """One weekday: "last Monday" is the most recent Monday before as_of; "on Monday" ("how did
+    I sleep on Monday?", "steps on Sunday") the most recent on or before it. A habitual question
+    ("do I sleep better on Monday", "my average readiness on Monday") means every Monday: no
+    span here, the reading's weekday filter takes it."""
     weekday = _WEEKDAYS.index(m[2])
-    if not m[1] and (not _PAST_TENSE.search(m.string) or _HABITUAL.search(m.string)):
+    if m[1]:
+        day = as_of - timedelta(days=(as_of.weekday() - weekday - 1) % 7 + 1)
+        return Span(day, day, f"last {m[2].capitalize()} ({day})")
+    if _HABITUAL.search(m.string):
         return None
-    day = as_of - timedelta(days=(as_of.weekday() - weekday - 1) % 7 + 1)
-    return Span(day, day, f"{'last ' if m[1] else ''}{m[2].capitalize()} ({day})")
+    day = as_of - timedelta(days=(as_of.weekday() - weekday) % 7)
+    return Span(day, day, f"{m[2].capitalize()} ({day})")
+
+
+def _weekend(m: re.Match, as_of: date) -> Span:
+    """"this weekend": the weekend as_of is in, else the last one; "last weekend": the one
+    before this week's Monday."""
+    saturday = as_of - timedelta(days=(as_of.weekday() - 5) % 7)
+    if m[1] == "last" and as_of.weekday() >= 5:
+        saturday -= timedelta(days=7)
+    return _clamped(saturday, saturday + timedelta(days=1), as_of, f"{m[1]} weekend")
 
 
 def _days_ago(m: re.Match, as_of: date) -> Span:
@@ -176,6 +193,10 @@ _PATTERNS: list[tuple[str, _Handler]] = [
         rf"(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|({_MONTH_NAMES}|may) (\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?"
         rf"|(?:the )?(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_NAMES}|may)(?: (\d{{4}}))?)\b",
         lambda m, a, p: _week_of_match(m, a),
+    ),
+    (
+        r"\b(?:on |over |during )?(this|last|past) weekend\b",
+        lambda m, a, p: _weekend(m, a),
     ),
     (
         rf"\b(?:on )?(last |this past |past )?({'|'.join(_WEEKDAYS)})\b(?!s)",

@@ -35,7 +35,8 @@ METRICS: tuple[Metric, ...] = (
         (
             r"sleep scores?",
             r"how well (?:did )?i (?:sleep|slept)",
-            r"sleep",
+            # not "sleep the most": that is hours (below)
+            r"sleep(?! (?:the )?(?:most|least|longest|shortest|longer|less)\b)",
             r"slept well",
         ),
     ),
@@ -49,6 +50,8 @@ METRICS: tuple[Metric, ...] = (
             r"total sleep(?: time)?",
             r"how (?:long|much) (?:did |do )?i (?:sleep|slept)",
             r"how much sleep",
+            # "which night did I sleep the most": hours; the rank word stays for the ranking
+            r"(?:sleep|slept)(?= (?:the )?(?:most|least|longest|shortest)\b)",
             r"slept",
             r"sleep time",
         ),

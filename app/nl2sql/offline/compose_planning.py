@@ -100,6 +100,12 @@ def _threshold(
         name = "night.spo2_average_pct"
     elif unit in ("watts", "watt"):
         name = "workout.avg_watts" if entity == "workout" else "avg_watts"
+    # the measure named right after the number is the condition's: "more than 60 workout
+    # minutes", "over 500 active calories"
+    right_after = [m for m in before if 0 <= m[1] - match.end() <= 1]
+    if name is None and right_after:
+        before.remove(right_after[0])
+        name = right_after[0][0].name
     if name is None:
         near = [m for m in before if m[2] <= match.start()]
         if not near:
@@ -135,6 +141,19 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         or p.frames & {"instructor_rank", "by_instructor", "type_rank", "by_discipline"}
     ):
         entity = "workout"
+    if (
+        entity == "workout"
+        and re.search(r"\b(?:how many|number of) days\b", r.text)
+        and not workout_measures
+        and not p.frames & {"instructor_rank", "by_instructor", "type_rank", "by_discipline"}
+    ):
+        if p.instructors or p.lengths:
+            raise NotUnderstood(
+                "I count the days of a kind of workout, not of an instructor or a class length",
+                'Ask e.g. "How many rides did I do with <instructor>?".',
+            )
+        entity = "day"  # "how many days did I ride": days with a ride, not rides
+        p.workout_noun, p.noun_disciplines, p.which_workout = [], False, False
     if night_measures and not p.corr:
         entity = "night"
     day_frames = p.frames & {"streak", "current_streak", "share", "last", "first"}
@@ -441,7 +460,8 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             return QueryPlan(
                 **base, aggregation="rank", measure=target, descending=descending, limit=1
             )
-        if entity == "night" and re.search(r"\bwhich (?:night|day)\b", r.text):
+        # "which day did I take the most steps": the day and its value, not just the value
+        if entity in ("night", "day") and re.search(r"\bwhich (?:night|day|date)\b", r.text):
             return QueryPlan(
                 **base, aggregation="rank", measure=target, descending=descending, limit=1
             )
@@ -452,6 +472,8 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         return QueryPlan(**base, aggregation="count", measure=None)
     if measure is None:
         raise NotUnderstood("I found no measure in the question", _suggestion(p))
+    if agg is None and p.total and measure is not None and measure.additive:
+        agg = "sum"  # "total output on rides": "total" was read with the measure's name
     if agg is None:
         if p.offset:
             agg = "avg"

@@ -173,6 +173,17 @@ def choose(r: Reading, as_of: date) -> Plan:
             "the question names two time spans but compares nothing I know",
             'Try "How did my readiness last week compare to the week before?".',
         )
+    if (
+        (r.cue("direction") or r.cue("series"))
+        and re.search(r"\bthan\b|\bcompared? (?:to|with)\b", r.text)
+        and len(spans) == 1
+        and not _group_split(conditions)
+    ):
+        # "is my HRV lower than in January?": January against which days? Not a trend in it
+        raise NotUnderstood(
+            "compared with which period?",
+            'Name both, e.g. "How does my HRV this month compare to January?".',
+        )
     comparative = r.cue("direction") and re.fullmatch(
         r"higher|lower|better|worse|more|less|different", r.cue("direction").group()
     )
@@ -217,8 +228,12 @@ def choose(r: Reading, as_of: date) -> Plan:
         word = words[0] if words else "best"
         descending = _descending(word, metrics[0])
         return plan("top", metrics=metrics, limit=limit, descending=descending)
+    # "daily readiness for the last 14 days", "my readiness scores last week": the days
+    day_series = re.search(
+        r"\b(?:daily|each day|every day|day by day|values|scores|numbers)\b", r.text
+    ) and not re.search(r"\bhow (?:many|much)\b", r.text)
     if (
-        r.cue("list")
+        (r.cue("list") or day_series)
         and (conditions or (metrics and not span.single_day))
         and not r.aggregates
         and not r.grouping

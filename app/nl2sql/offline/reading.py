@@ -206,6 +206,7 @@ _CUES = {
     "list": r"\b(?:show|list|find|give)\b(?=.*\b(?:days?|nights?|dates?)\b)"
     # a question that starts "show my readiness ...": the days' values, not one number
     r"|^(?:please )?(?:show|list|display)(?: me)?(?= (?:my|all|the)\b)"
+    r"|^(?:the |my )?(?=days (?:with|where|when|that|on which)\b)"
     r"|\b(?:which|what) (?:days?|nights?|dates?)\b|\bwhen (?:did|was|were|do|is)\b",
     "top_n": r"\b(?:top|bottom) (?P<n1>\d+)\b|\b(?P<n2>\d+) (?:best|worst|highest|lowest|top|bottom)\b",
     "top_hint": r"\b(?:days?|nights?|dates?|scores)\b|\bwhen (?:did|was|were)\b|\bwhich day\b"
