@@ -172,6 +172,8 @@ def build_aggregate(plan: Plan, scope: Scope) -> Built:
                 exp.GT(this=exp.column(metric.column), expression=exp.Literal.number(0))
             )
     tree = exp.select(*projections).from_(CORE).where(_and(conditions))
+    if _per_period_total(plan):
+        return _average_period_total(plan, scope)
     if plan.grouping:
         key = _group_key(plan.grouping)
         tree = (
@@ -190,6 +192,45 @@ def build_aggregate(plan: Plan, scope: Scope) -> Built:
         )
     values = " and ".join(f"{{{n}}}{m.unit}" for n, m in zip(names, plan.metrics, strict=True))
     return tree, CORE, f"Your {_what(plan)} was {values}."
+
+
+def _per_period_total(plan: Plan) -> bool:
+    """"Average workouts per week", "average weekly output": the mean of the weeks' totals (one
+    number), not each week's daily mean. Only for what a day adds up as training (workouts,
+    their minutes and output); "average steps per month" stays each month's daily mean."""
+    return (
+        plan.grouping in ("week", "month")
+        and plan.aggregate == "avg"
+        and len(plan.metrics) == 1
+        and plan.metrics[0].column in ("workout_count", "workout_minutes", "total_output_kj")
+    )
+
+
+def _average_period_total(plan: Plan, scope: Scope) -> Built:
+    metric = plan.metrics[0]
+    totals = (
+        exp.select(
+            exp.alias_(_group_key(plan.grouping), "period"),
+            exp.alias_(exp.Sum(this=exp.column(metric.column)), "total"),
+        )
+        .from_(CORE)
+        .where(_and(_base(plan, scope)))
+        .group_by(exp.Literal.number(1))
+    )
+    name = f"avg_{plan.grouping}ly_{metric.column}"
+    tree = (
+        exp.select(
+            exp.alias_(exp.Avg(this=exp.column("total")), name),
+            exp.alias_(exp.Count(this=exp.Star()), f"{plan.grouping}s"),
+        )
+        .from_(exp.alias_(totals.subquery(), "totals"))
+    )
+    return (
+        tree,
+        CORE,
+        f"{{{name}}}{metric.unit} a {plan.grouping} on average, over {{{plan.grouping}s}} "
+        f"{plan.grouping}s.",
+    )
 
 
 def build_count(plan: Plan, scope: Scope) -> Built:

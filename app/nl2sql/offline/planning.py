@@ -154,7 +154,8 @@ def choose(r: Reading, as_of: date) -> Plan:
         and (r.cue("compare") or r.cue("direction"))
     ):
         # a count is compared as a count ("the number of workouts in March vs February")
-        counted = metrics[0].column == "workout_count"
+        # and training adds up: "workout minutes this month vs last month" are the totals
+        counted = metrics[0].column in ("workout_count", "workout_minutes")
         aggregate = "sum" if "sum" in r.aggregates or counted else "avg"
         if split:
             rest = tuple(c for c in conditions if c.kind != split)
@@ -315,9 +316,12 @@ def interpretation(plan: Plan) -> str:
     if plan.next_day_metric is not None:
         labels += f" against the next day's {plan.next_day_metric.label}"
     word = AGGREGATE_WORDS.get(plan.aggregate, "")
+    per = f" per {plan.grouping.replace('_', ' ')}" if plan.grouping else ""
+    if plan.grouping in ("week", "month") and plan.aggregate == "avg" and len(plan.metrics) == 1 \
+            and plan.metrics[0].column in ("workout_count", "workout_minutes", "total_output_kj"):
+        per = f" per {plan.grouping} (the mean of the {plan.grouping}s' totals)"
     text = {
-        "aggregate": f"{word} {labels}"
-        + (f" per {plan.grouping.replace('_', ' ')}" if plan.grouping else ""),
+        "aggregate": f"{word} {labels}{per}",
         "value": labels,
         "latest": f"latest {labels}",
         "count": "number of days",
