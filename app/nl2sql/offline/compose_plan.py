@@ -79,9 +79,14 @@ class QueryPlan:
             "current_streak": "consecutive days up to today (or yesterday)",
             "last": "the latest day",
             "first": "the first day",
-            "list": "the workouts",
-            "rank": f"the {'workout' if self.entity == 'workout' else 'day'} with the "
-            f"{'highest' if self.descending else 'lowest'} {what}",
+            "list": (
+                f"the {'' if self.limit == 1 else f'{self.limit} '}"
+                f"{'latest' if self.descending else 'first'} workout{'' if self.limit == 1 else 's'}"
+                if self.limit else "the workouts"
+            ),
+            "rank": (f"the {self.limit} workouts" if self.entity == "workout" and (self.limit or 1) > 1
+                     else f"the {'workout' if self.entity == 'workout' else 'day'}")
+            + f" with the {'highest' if self.descending else 'lowest'} {what}",
             "corr": f"correlation of {what} with "
             + (self.other.label if self.other else "")
             + (" of the day before" if self.other_offset else ""),

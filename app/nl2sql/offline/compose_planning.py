@@ -60,6 +60,8 @@ def owns(p: _Parts, spans: int = 0) -> bool:
         or len({d for d, _ in p.disciplines}) > 1
         or p.noun_disciplines
         or p.instructors
+        or p.recency
+        or p.count_n
         or (p.compare and spans == 2 and (p.total or bool(p.workout_noun)))
     )
 
@@ -429,6 +431,19 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
     if p.compare:
         raise NotUnderstood("I can't tell what is compared with what", _suggestion(p))
     # the rest: aggregates, counts, lists, ranks -----------------------------------------------
+    if p.recency:  # "my last 5 workouts", "my first ride this year"
+        if entity != "workout" or rank or p.aggs:
+            raise NotUnderstood("the latest workouts, ranked how?", _suggestion(p))
+        return QueryPlan(
+            **base,
+            aggregation="list",
+            measure=None,
+            other=measure,
+            descending=p.recency == "latest",
+            limit=p.count_n,
+        )
+    if p.count_n and not rank:
+        raise NotUnderstood(f"the {p.count_n} what: latest, longest, best?", _suggestion(p))
     if p.listing:
         if entity != "workout" or measure is not None or rank or p.aggs:
             raise NotUnderstood("I list workouts, or days that meet a condition", _suggestion(p))
@@ -456,9 +471,10 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             or re.search(r"\bwhich\b", r.text) is not None
             or (rank_measure is not None and measure is None)
         )
-        if entity == "workout" and single:
+        if entity == "workout" and (single or p.count_n):
             return QueryPlan(
-                **base, aggregation="rank", measure=target, descending=descending, limit=1
+                **base, aggregation="rank", measure=target, descending=descending,
+                limit=p.count_n or 1,
             )
         # "which day did I take the most steps": the day and its value, not just the value
         if entity in ("night", "day") and re.search(r"\bwhich (?:night|day|date)\b", r.text):

@@ -169,6 +169,8 @@ class _Parts:
     per_workout: bool = False  # "calories per workout": each workout is a row
     lengths: list[tuple[int, int]] = field(default_factory=list)  # (class minutes, position)
     instructors: list[tuple[str, int]] = field(default_factory=list)  # (name as stored, position)
+    count_n: int | None = None  # "top 10 rides", "my 3 longest runs": how many workouts
+    recency: str | None = None  # "last 5 workouts", "my most recent ride": "latest" | "first"
     noun_disciplines: bool = False  # "rides", "a yoga session": single workouts, not days
 
 
@@ -288,6 +290,7 @@ def read_parts(
         r, r"\b(?:a |an )?rest days?\b|\bdays? off\b|\b(?:a |an )?days? without (?:a )?workouts?\b"
     ):
         p.day_filters.append((Filter("had_workout", value=False), match.start()))
+    _claim_workout_counts(r, p)  # before the nouns it looks ahead for are claimed
     for name, aliases in _DISCIPLINE_WORDS.items():
         alt = "|".join(sorted(aliases, key=len, reverse=True))
         pattern = rf"\b(?:(?:on |for |of |with |during |after |before |per )?(?:a |an |my |some )?)(?:{alt})(?: {_WORKOUT_NOUN})?(?: days?)?\b"
@@ -319,7 +322,13 @@ def read_parts(
         averaged = bool(before) and before[0] in ("average", "typical", "mean", "usual")
         if day_measure.match(after) and not (averaged and averaged_ok.match(after)):
             continue
-        if match.group().startswith(_NOUN_STARTS) or not before or before[0] in _NOUN_AFTER:
+        counted = bool(before) and (before[0].isdigit() or before[0] in _COUNT_WORDS)
+        if (
+            match.group().startswith(_NOUN_STARTS)
+            or not before
+            or before[0] in _NOUN_AFTER
+            or counted  # "5 most recent workouts", "my last 5 workouts"
+        ):
             r.mark(match.start(), match.end())
             p.workout_noun.append(match.start())
             p.per_workout = p.per_workout or match.group().startswith("per ")
@@ -341,6 +350,43 @@ def read_parts(
     _claim(r, r"\b(?:did|do|have) i (?:do|did|done|take|took|produce|burn|get)\b")
     p.worked_out = bool(_claim(r, r"\b(?:work(?:ed)? out|exercised?|trained)\b"))
     return r, p
+
+
+_COUNT_WORDS = frozenset({"recent", "latest", "last", "first", "previous"})
+_RANK_WORDS = r"(?:longest|shortest|best|worst|highest|lowest|hardest|easiest|top)"
+_RECENT = r"(?:last|latest|most recent|recent|previous)"
+_NOUN_AHEAD = r"(?=(?: [a-z]+)?(?: with [a-z]+(?: [a-z]+)?)? (?:rides|runs|walks|workouts|sessions|classes)\b)"
+
+
+def _claim_workout_counts(r: Reading, p: _Parts) -> None:
+    """How many workouts, and which end of the list: "top 10 rides", "my 3 longest runs", "the
+    last 5 workouts", "5 most recent rides", "my latest ride", "my first workout this year".
+    Only before a workout noun, so "top 3 days" stays the days' ranking."""
+    if p.frames & {"last", "first"}:
+        return
+    match = re.search(
+        rf"\b(?:(?:the |my )?(?P<recent1>{_RECENT}|first) (?P<n1>\d{{1,2}})"
+        rf"|(?:top |the |my )?(?P<n2>\d{{1,2}})(?: (?P<recent2>{_RECENT}|first)|(?= {_RANK_WORDS}))"
+        rf"|top (?P<n3>\d{{1,2}}))(?=(?: \w+)?(?: \w+)? (?:rides|runs|walks|workouts|sessions|classes)\b)",
+        r.work,
+    )
+    if match:
+        p.count_n = int(match["n1"] or match["n2"] or match["n3"])
+        recent = match["recent1"] or match["recent2"]
+        if recent:
+            p.recency = "first" if recent == "first" else "latest"
+        if match["n3"]:  # "top 10 rides": "top" is the ranking's word
+            r.mark(match.start("n3"), match.end("n3"))
+        else:
+            r.mark(match.start(), match.end())
+        return
+    single = re.search(
+        rf"\b(?:my |the )(?P<which>{_RECENT}|first)(?= (?:[a-z]+ )?(?:ride|run|walk|workout|session|class)\b)",
+        r.work,
+    )
+    if single:
+        p.count_n, p.recency = 1, "first" if single["which"] == "first" else "latest"
+        r.mark(single.start(), single.end())
 
 
 def _claim_instructors(r: Reading, p: _Parts, instructors: tuple[str, ...]) -> None:

@@ -226,9 +226,16 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
         tree = _with(tree.from_(relation).where(exp.and_(*where)), relation, cte)
         return tree, WORKOUTS, "On {day}."
     if a == "list":
-        tree = exp.select(*[_col(c) for c in WORKOUT_LIST]).from_(relation).where(exp.and_(*where))
-        tree = _with(tree.order_by(_col("started_at")), relation, cte)
-        return tree, WORKOUTS, "{row_count} workouts."
+        shown = [_col(c) for c in WORKOUT_LIST]
+        if plan.other is not None and plan.other.column not in WORKOUT_LIST:
+            shown.append(_measure_col(plan.other))  # "my last 3 rides' output"
+        tree = exp.select(*shown).from_(relation).where(exp.and_(*where))
+        if plan.limit:  # the latest (or first) N, newest first
+            tree = tree.order_by(exp.Ordered(this=_col("started_at"), desc=plan.descending))
+            tree = tree.limit(plan.limit)
+        else:
+            tree = tree.order_by(_col("started_at"))
+        return _with(tree, relation, cte), WORKOUTS, "{row_count} workouts."
     if a == "rank":
         assert m is not None
         if plan.entity == "workout":
