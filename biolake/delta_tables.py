@@ -125,19 +125,29 @@ def lake_table_rows(lake: Lake) -> dict[str, int]:
     }
 
 
-def unprocessed_object_count(lake: Lake) -> int:
-    """How many objects the ingestion log lists as ingested that the ETL has not processed yet
-    (`_ops/etl_objects`), read with delta-rs: whether `biolake etl` has anything to do is
-    known without starting Spark. No ingestion log yet: 0."""
+PENDING_COLUMNS = ["object_key", "person_id", "source", "dataset", "finished_at", "status"]
+
+
+def pending_objects(lake: Lake) -> pa.Table:
+    """The objects the ingestion log lists as ingested that the ETL has not processed yet
+    (`_ops/etl_objects`): object_key, person_id, source, dataset and ingested_at (the log's
+    finished_at). Read with delta-rs: a few thousand rows at most, which Spark would spend
+    two table loads and a join on. No ingestion log yet: no rows."""
+    schema = pa.schema([("object_key", pa.string()), ("person_id", pa.string()),
+                        ("source", pa.string()), ("dataset", pa.string()),
+                        ("ingested_at", pa.timestamp("us", tz="UTC"))])
     if not lake.exists(f"{OPS}/{INGESTION_LOG}/_delta_log"):
-        return 0
-    log = read_columns(open_table(lake, OPS, INGESTION_LOG), ["object_key", "status"])
-    ingested = {
-        key for key, status in zip(log.column("object_key").to_pylist(),
-                                   log.column("status").to_pylist(), strict=True)
-        if status == "ingested"
-    }
-    if not ingested or not lake.exists(f"{OPS}/{ETL_OBJECTS}/_delta_log"):
-        return len(ingested)
-    processed = read_columns(open_table(lake, OPS, ETL_OBJECTS), ["object_key"])
-    return len(ingested - set(processed.column("object_key").to_pylist()))
+        return schema.empty_table()
+    log = read_columns(open_table(lake, OPS, INGESTION_LOG), PENDING_COLUMNS)
+    log = log.filter(pa.compute.equal(log.column("status"), "ingested"))
+    if log.num_rows and lake.exists(f"{OPS}/{ETL_OBJECTS}/_delta_log"):
+        processed = read_columns(open_table(lake, OPS, ETL_OBJECTS), ["object_key"])
+        done = pa.compute.is_in(log.column("object_key"), value_set=processed.column("object_key"))
+        log = log.filter(pa.compute.invert(done))
+    return pa.table([log.column(c) for c in PENDING_COLUMNS[:5]], schema=schema)
+
+
+def unprocessed_object_count(lake: Lake) -> int:
+    """How many objects the ETL has still to build (`pending_objects`): whether `biolake etl`
+    has anything to do is known without starting Spark."""
+    return pending_objects(lake).num_rows

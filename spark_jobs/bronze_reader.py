@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 import pyarrow as pa
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from biolake.errors import InputFormatError
@@ -49,16 +48,6 @@ _ARROW_SCHEMA = pa.schema(
     ]
 )
 BATCH_ROWS = 20_000
-
-
-def pending_objects(ingestion_log: DataFrame, processed: DataFrame | None) -> DataFrame:
-    """Objects logged as ingested that the ETL has not processed yet."""
-    objects = ingestion_log.filter(F.col("status") == "ingested").select(
-        "object_key", "person_id", "source", "dataset", F.col("finished_at").alias("ingested_at")
-    )
-    if processed is None:
-        return objects
-    return objects.join(processed.select("object_key"), "object_key", "left_anti")
 
 
 class _ObjectBatches:

@@ -81,6 +81,12 @@ def merge_replace(spark: SparkSession, df: DataFrame, uri: str, keys: list[str])
     )
 
 
+def append(df: DataFrame, uri: str) -> None:
+    """Add rows the caller knows are new (creating the table the first time): one commit, no
+    MERGE's scan of the table."""
+    df.write.format("delta").mode("append").save(uri)
+
+
 def insert_new(spark: SparkSession, df: DataFrame, uri: str, keys: list[str]) -> None:
     """Insert the rows whose key is not in the table yet (append-only operations tables)."""
     source = df.dropDuplicates(keys)

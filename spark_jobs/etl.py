@@ -21,11 +21,11 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from biolake.delta_tables import ETL_OBJECTS, INGESTION_LOG, lake_table_rows
+from biolake.delta_tables import ETL_OBJECTS, lake_table_rows, pending_objects
 from biolake.lake import GOLD, OPS, SILVER, Lake
 from biolake.sources import APPLE_HEALTH, OURA_API, OURA_EXPORT, PELOTON_API, PELOTON_CSV
 from spark_jobs import delta_io
-from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records, pending_objects
+from spark_jobs.bronze_reader import RECORD_SCHEMA, extract_records
 from spark_jobs.gold.daily import KEYS, daily_readiness_performance
 from spark_jobs.silver.apple_health import (
     APPLE_TABLES,
@@ -182,18 +182,16 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False,
     """
     report = EtlReport(on_step=on_step)
     with report.timed("find_objects"):
-        log = delta_io.read_table(spark, lake.spark_table_uri(OPS, INGESTION_LOG))
-        if log is None:
-            return report
         if full:
             _reset(lake)
-        processed = delta_io.read_table(spark, lake.spark_table_uri(OPS, ETL_OBJECTS))
-        objects = pending_objects(log, processed).persist(StorageLevel.MEMORY_AND_DISK)
-        report.objects_processed = objects.count()
-    if report.objects_processed == 0:
-        objects.unpersist()
-        report.table_rows = table_row_counts(spark, lake)
-        return report
+        # a few thousand rows at most, read with delta-rs: Spark would load two Delta tables
+        # and join them to find the same
+        pending = pending_objects(lake)
+        report.objects_processed = pending.num_rows
+        if report.objects_processed == 0:
+            report.table_rows = table_row_counts(spark, lake)
+            return report
+        objects = spark.createDataFrame(pending).persist(StorageLevel.MEMORY_AND_DISK)
 
     with report.timed("extract"):
         records = extract_records(objects, lake.config).persist(StorageLevel.MEMORY_AND_DISK)
@@ -307,7 +305,9 @@ def _mark_processed(spark: SparkSession, lake: Lake, objects: DataFrame, records
             F.lit(datetime.now(UTC)).alias("processed_at"),
         )
     )
-    delta_io.insert_new(spark, done, lake.spark_table_uri(OPS, ETL_OBJECTS), ["object_key"])
+    # appended, not merged: these objects were found missing from the table at the start, and
+    # one ETL at a time writes a lake (the ETL lease)
+    delta_io.append(done, lake.spark_table_uri(OPS, ETL_OBJECTS))
 
 
 def table_row_counts(spark: SparkSession, lake: Lake) -> dict[str, int]:

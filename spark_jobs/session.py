@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -114,16 +115,47 @@ def use_s3_lake(spark: SparkSession, lake: LakeConfig) -> None:
         hadoop.set(key, value)
 
 
+JVM_LOG_ROTATE_BYTES = 10 * 1024 * 1024
+
+
+def _launch_jvm_logging_to(path: Path, conf: dict[str, str], app_name: str) -> None:
+    """Start Spark's JVM with its stdout and stderr appended to `path` (log4j's start-up
+    lines, NativeCodeLoader and incubator-module warnings, plan-truncation warnings): the
+    terminal and a CronJob's log keep the command's own lines. The builder then finds the
+    gateway running and uses it, with the same settings passed to spark-submit here."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:  # a session in this process already started it
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size > JVM_LOG_ROTATE_BYTES:
+        path.replace(path.with_name(path.name + ".1"))
+    log = path.open("ab")
+    log.write(f"=== {app_name}, pid {os.getpid()}, {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n"
+              .encode())
+    log.flush()
+    submit_conf = SparkConf(loadDefaults=False).setAll([*conf.items(), ("spark.app.name", app_name)])
+    gateway = launch_gateway(submit_conf, popen_kwargs={"stdout": log, "stderr": log})
+    SparkContext._gateway = gateway
+    SparkContext._jvm = gateway.jvm
+    log.close()  # the JVM holds its own descriptor
+
+
 def build_spark_session(
-    settings: BiolakeSettings, app_name: str = "biolake", *, with_s3_jars: bool = False
+    settings: BiolakeSettings, app_name: str = "biolake", *, with_s3_jars: bool = False,
+    jvm_log: Path | None = None,
 ) -> SparkSession:
     """`with_s3_jars` puts the S3A jars on the class path even for a folder lake, so one
-    session can later serve an S3 lake too (`use_s3_lake`)."""
+    session can later serve an S3 lake too (`use_s3_lake`). `jvm_log`: a file for the JVM's
+    own output (appended, rotated past 10 MB) instead of this process's stderr."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # executors must run the same interpreter (and so the same packages) as the driver
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     conf = spark_conf(settings, LakeConfig.from_settings(settings), with_s3_jars=with_s3_jars)
+    if jvm_log is not None:
+        _launch_jvm_logging_to(jvm_log, conf, app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

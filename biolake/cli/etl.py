@@ -48,11 +48,17 @@ def run_etl_once(
             what = "everything in bronze" if full else f"{waiting_objects} new objects"
             click.echo(f"etl: starting Spark for {what}")
         started = time.perf_counter()
-        spark = build_spark_session(settings, "biolake-etl")
+        # the JVM's own lines go to a log file; --debug keeps them on the terminal
+        jvm_log = None if settings.debug else settings.home.expanduser() / "logs" / "spark-etl.log"
+        spark = build_spark_session(settings, "biolake-etl", jvm_log=jvm_log)
         if not quiet:
             progress("spark session", time.perf_counter() - started)
         try:
             report = run_etl(spark, lake, full=full, on_step=None if quiet else progress)
+        except Exception:
+            if jvm_log is not None:
+                click.echo(f"etl: Spark's own log: {jvm_log}", err=True)
+            raise
         finally:
             spark.stop()
     if getattr(lease, "lost", False):

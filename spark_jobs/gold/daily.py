@@ -11,18 +11,13 @@ counted twice. Wall-clock time, because Peloton's CSV labels are not DST-correct
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 KEYS = ["person_id", "day"]
 MAIN_SLEEP_TYPES = ("long_sleep", "sleep")
 COUNTED_SLEEP_TYPES = ("long_sleep", "sleep", "late_nap")
 DUPLICATE_WINDOW_S = 600
-
-
-def _one_per_day(df: DataFrame, *order: str) -> DataFrame:
-    window = Window.partitionBy(*KEYS).orderBy(*[F.col(c).desc_nulls_last() for c in order])
-    return df.withColumn("_n", F.row_number().over(window)).filter("_n = 1").drop("_n")
 
 
 def _wall_clock_s(alias: str) -> Column:
@@ -42,6 +37,22 @@ def countable_workouts(workouts: DataFrame) -> DataFrame:
     return workouts.join(copies.select("person_id", "workout_id"), ["person_id", "workout_id"], "left_anti")
 
 
+def _tagged(df: DataFrame, tag: str, **columns: Column) -> DataFrame:
+    """One input's rows for the single aggregation: the keys, its tag and its own columns
+    (named apart from every other input's, so the union never merges two types)."""
+    return df.select(*KEYS, F.lit(tag).alias("_part"), *[c.alias(n) for n, c in columns.items()])
+
+
+def _latest(tag: str, value: Column, order: Column) -> Column:
+    """The part's value from its row with the greatest `order` (a struct: compared field by
+    field, a null field lowest, i.e. each field descending with nulls last)."""
+    return F.max_by(value, F.when(F.col("_part") == tag, order))
+
+
+def _of(tag: str, column: str) -> Column:
+    return F.when(F.col("_part") == tag, F.col(column))
+
+
 def daily_readiness_performance(
     readiness: DataFrame,
     daily_sleep: DataFrame,
@@ -49,83 +60,75 @@ def daily_readiness_performance(
     activity: DataFrame,
     workouts: DataFrame,
 ) -> DataFrame:
-    """The core gold table from the silver tables (already limited to the days to rebuild)."""
-    ready = _one_per_day(readiness, "_ingested_at", "timestamp_utc", "id").select(
-        *KEYS,
-        F.col("score").alias("readiness_score"),
-        F.col("hrv_balance"),
-        F.col("temperature_deviation_c"),
+    """The core gold table from the silver tables (already limited to the days to rebuild).
+
+    One aggregation over the five inputs' rows, tagged and unioned: each day's values are
+    picked with `max_by` on the precedence, rather than a window per input and a chain of
+    joins (a dozen shuffles for a few hundred rows). A day is a row when any input has it;
+    sleep periods count only when of a counted type."""
+    by_document = F.struct("_ingested_at", "timestamp_utc", "id")
+    periods = sleep_periods.withColumn("type", F.coalesce("type", F.lit("sleep"))).filter(
+        F.col("type").isin(*COUNTED_SLEEP_TYPES)
     )
-    sleep_score = _one_per_day(daily_sleep, "_ingested_at", "timestamp_utc", "id").select(
-        *KEYS, F.col("score").alias("sleep_score")
+    parts = [
+        _tagged(readiness, "r", _r=F.struct(F.col("score").alias("readiness_score"),
+                                            F.col("hrv_balance"), F.col("temperature_deviation_c")),
+                _order_r=by_document),
+        _tagged(daily_sleep, "s", _s=F.col("score"), _order_s=by_document),
+        _tagged(activity, "a", _a=F.struct(F.col("score").alias("activity_score"), F.col("steps"),
+                                           F.col("active_calories_kcal").alias("active_calories")),
+                _order_a=by_document),
+        _tagged(periods, "p", _p=F.struct(F.col("average_hrv_ms").alias("hrv_avg"),
+                                          F.col("lowest_hr_bpm").alias("resting_hr")),
+                _main=F.col("type").isin(*MAIN_SLEEP_TYPES),
+                _sleep_s=F.col("total_sleep_s"),
+                _order_p=F.struct("total_sleep_s", "bedtime_end_utc")),
+        _tagged(countable_workouts(workouts), "w", _duration=F.col("duration_min"),
+                _output=F.col("output_kj"), _watts=F.col("avg_watts"),
+                _calories=F.col("calories_kcal"), _hr=F.col("avg_hr"),
+                _discipline=F.col("discipline")),
+    ]
+    rows = parts[0]
+    for part in parts[1:]:
+        rows = rows.unionByName(part, allowMissingColumns=True)
+    workout = F.col("_part") == "w"
+    days = rows.groupBy(*KEYS).agg(
+        _latest("r", F.col("_r"), F.col("_order_r")).alias("_r"),
+        _latest("s", F.col("_s"), F.col("_order_s")).alias("sleep_score"),
+        _latest("a", F.col("_a"), F.col("_order_a")).alias("_a"),
+        F.max_by(F.col("_p"), F.when((F.col("_part") == "p") & F.col("_main"), F.col("_order_p")))
+        .alias("_p"),
+        (F.sum(_of("p", "_sleep_s")) / 3600.0).alias("total_sleep_hours"),
+        F.count(F.when(workout, 1)).cast("int").alias("workout_count"),
+        F.sum(_of("w", "_duration")).alias("workout_minutes"),
+        F.sum(_of("w", "_output")).alias("total_output_kj"),
+        F.avg(F.when(workout & (F.col("_watts") > 0), F.col("_watts"))).alias("avg_watts"),
+        F.sum(_of("w", "_calories")).alias("workout_calories"),
+        F.max(_of("w", "_hr")).alias("max_avg_hr"),
+        F.array_sort(F.collect_set(_of("w", "_discipline"))).alias("disciplines"),
     )
-    active = _one_per_day(activity, "_ingested_at", "timestamp_utc", "id").select(
-        *KEYS,
-        F.col("score").alias("activity_score"),
-        F.col("steps"),
-        F.col("active_calories_kcal").alias("active_calories"),
-    )
-    periods = sleep_periods.withColumn("type", F.coalesce("type", F.lit("sleep")))
-    main_sleep = _one_per_day(
-        periods.filter(F.col("type").isin(*MAIN_SLEEP_TYPES)), "total_sleep_s", "bedtime_end_utc"
-    ).select(*KEYS, F.col("average_hrv_ms").alias("hrv_avg"), F.col("lowest_hr_bpm").alias("resting_hr"))
-    sleep_total = (
-        periods.filter(F.col("type").isin(*COUNTED_SLEEP_TYPES))
-        .groupBy(*KEYS)
-        .agg((F.sum("total_sleep_s") / 3600.0).alias("total_sleep_hours"))
-    )
-    training = (
-        countable_workouts(workouts)
-        .groupBy(*KEYS)
-        .agg(
-            F.count("*").cast("int").alias("workout_count"),
-            F.coalesce(F.sum("duration_min"), F.lit(0.0)).alias("workout_minutes"),
-            F.coalesce(F.sum("output_kj"), F.lit(0.0)).alias("total_output_kj"),
-            F.avg(F.when(F.col("avg_watts") > 0, F.col("avg_watts"))).alias("avg_watts"),
-            F.sum("calories_kcal").alias("workout_calories"),
-            F.max("avg_hr").alias("max_avg_hr"),
-            F.array_sort(F.collect_set("discipline")).alias("disciplines"),
-        )
-    )
-    days = (
-        ready.select(*KEYS)
-        .union(sleep_score.select(*KEYS))
-        .union(active.select(*KEYS))
-        .union(main_sleep.select(*KEYS))
-        .union(sleep_total.select(*KEYS))
-        .union(training.select(*KEYS))
-        .distinct()
-    )
-    joined = (
-        days.join(ready, KEYS, "left")
-        .join(sleep_score, KEYS, "left")
-        .join(active, KEYS, "left")
-        .join(main_sleep, KEYS, "left")
-        .join(sleep_total, KEYS, "left")
-        .join(training, KEYS, "left")
-    )
-    readiness_col, sleep_col = F.col("readiness_score"), F.col("sleep_score")
+    readiness_col, sleep_col = F.col("_r.readiness_score"), F.col("sleep_score")
     output = F.coalesce(F.col("total_output_kj"), F.lit(0.0))
-    return joined.select(
+    return days.select(
         *KEYS,
-        readiness_col,
+        readiness_col.alias("readiness_score"),
         sleep_col,
-        "activity_score",
-        "hrv_balance",
-        "hrv_avg",
-        "resting_hr",
-        "temperature_deviation_c",
+        F.col("_a.activity_score").alias("activity_score"),
+        F.col("_r.hrv_balance").alias("hrv_balance"),
+        F.col("_p.hrv_avg").alias("hrv_avg"),
+        F.col("_p.resting_hr").alias("resting_hr"),
+        F.col("_r.temperature_deviation_c").alias("temperature_deviation_c"),
         "total_sleep_hours",
-        "steps",
-        "active_calories",
-        F.coalesce("workout_count", F.lit(0)).alias("workout_count"),
+        F.col("_a.steps").alias("steps"),
+        F.col("_a.active_calories").alias("active_calories"),
+        F.col("workout_count"),
         F.coalesce("workout_minutes", F.lit(0.0)).alias("workout_minutes"),
         output.alias("total_output_kj"),
         "avg_watts",
         "workout_calories",
         "max_avg_hr",
-        F.coalesce("disciplines", F.array().cast("array<string>")).alias("disciplines"),
-        (F.coalesce("workout_count", F.lit(0)) > 0).alias("had_workout"),
+        F.col("disciplines"),
+        (F.col("workout_count") > 0).alias("had_workout"),
         F.when((output > 0) & (readiness_col > 0), output / readiness_col).alias("readiness_to_output_ratio"),
         F.when(readiness_col.isNotNull() & sleep_col.isNotNull(), 0.6 * readiness_col + 0.4 * sleep_col)
         .otherwise(F.coalesce(readiness_col.cast("double"), sleep_col.cast("double")))

@@ -178,6 +178,13 @@ def test_two_etls_and_eight_ingests_together_build_every_object_once(
     assert re.search(r"^etl: find_objects +\d+\.\d s$", talking, re.M), talking
     assert "starting Spark" not in quiet and not re.search(r" s$", quiet, re.M), quiet
     assert re.search(r"^etl: \d+ new objects, ", quiet, re.M), quiet
+    # the JVM's own lines (log4j's start-up, incubator modules) are in the log file, not here
+    jvm_lines = re.compile(r"log4j|incubator modules|setLogLevel|NativeCodeLoader")
+    for out, err in outputs:
+        assert not jvm_lines.search(out + err), (out + err)[-2000:]
+    jvm_log = (home / "logs" / "spark-etl.log").read_text()
+    assert len(re.findall(r"^=== biolake-etl, pid \d+, ", jvm_log, re.M)) == 2, jvm_log[:2000]
+    assert "log4j" in jvm_log
 
     _, lake = make_lake(home)
     log = read_delta(lake, "_ops", "ingestion_log")
