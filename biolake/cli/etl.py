@@ -12,6 +12,8 @@ from biolake.lake import Lake
 from biolake.lease import Holder, holding, lake_lease
 from biolake.settings import BiolakeSettings
 
+JVM_LOG_TAIL_LINES = 30
+
 
 def run_etl_once(
     settings: BiolakeSettings, lake: Lake, full: bool, wait_s: float | None = None,
@@ -56,8 +58,10 @@ def run_etl_once(
         try:
             report = run_etl(spark, lake, full=full, on_step=None if quiet else progress)
         except Exception:
-            if jvm_log is not None:
-                click.echo(f"etl: Spark's own log: {jvm_log}", err=True)
+            if jvm_log is not None:  # its last lines too: a pod's log file goes with the pod
+                tail = jvm_log.read_text(errors="replace").splitlines()[-JVM_LOG_TAIL_LINES:]
+                click.echo(f"etl: the last lines of Spark's own log ({jvm_log}):", err=True)
+                click.echo("\n".join(f"  {line}" for line in tail), err=True)
             raise
         finally:
             spark.stop()
