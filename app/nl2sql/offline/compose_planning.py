@@ -248,6 +248,11 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
                 "a workout's length or output can't filter days here", _suggestion(p)
             )
     for f in filters:
+        if f.kind == "had_workout" and entity == "workout":
+            raise NotUnderstood(
+                "workout days and rest days are days; they can't filter workouts",
+                'Ask e.g. "What is my average HRV on rest days?".',
+            )
         if f.kind == "cmp" and entity == "workout" and BY_NAME[f.measure].entity != "workout":
             raise NotUnderstood(
                 f"{BY_NAME[f.measure].label} is a measure of a day; it can't filter workouts "

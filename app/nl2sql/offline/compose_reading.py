@@ -45,7 +45,7 @@ _NOUN_STARTS = (
 )
 _NOUN_AFTER = frozenset(
     "many which longest shortest highest lowest most least best worst were that every more fewer current last first latest"
-    " average typical usual mean".split()
+    " average typical usual mean what".split()
 )
 
 
@@ -119,7 +119,8 @@ _FRAMES: tuple[tuple[str, str], ...] = (
     (
         "type_rank",
         r"\b(?:my )?most (?:common|frequent) (?:type|kind|sort) of (?:workout|training|"
-        r"exercise)\b|\b(?:my )?most (?:common|frequent) (?:workout type|discipline|workout)\b",
+        r"exercise)\b|\b(?:my )?most (?:common|frequent) (?:workout type|discipline|workout)\b"
+        r"|\bwhich (?:discipline|type of (?:workout|training|exercise)|workout type)(?: do i do| have i done)?(?: the)? most(?: often)?\b",
     ),
     (
         "by_discipline",
@@ -230,6 +231,16 @@ def read_parts(
     )
     p.total = re.search(r"\b(?:total|in total|altogether)\b", r.text) is not None
     p.listing = bool(_claim(r, r"\b(?:list|show)(?: me)?\b"))
+    # "what workouts did I do yesterday", "what did I do on March 28": the workouts, not a count
+    what_did = _claim(
+        r,
+        rf"\bwhat (?=(?:\w+ )?(?:{_WORKOUT_NOUNS_ANY}) (?:did|have|do) i\b)"
+        r"|\bwhat did i do\b",
+    )
+    if what_did:
+        p.listing = True
+        if what_did[0].group().startswith("what did i do"):
+            p.workout_noun.append(what_did[0].start())
     p.which_workout = bool(
         _claim(
             r, rf"\bwhich (?:was my |is my )?(?={_WORKOUT_NOUN}|ride|run)|\bwhich {_WORKOUT_NOUN}\b"
@@ -243,6 +254,11 @@ def read_parts(
             r"(?:workouts?|rides?|runs?|sessions?|classes|walks)\b))",
         )
     )
+    # "did I work out yesterday?": how many workouts that day
+    if re.match(r"(?:did|have) i (?:work(?:ed)? out|exercised?|trained)\b", r.work):
+        r.mark(0, len(re.match(r"(?:did|have) i (?:work(?:ed)? out|exercised?|trained)", r.work)[0]))
+        p.how_many = True
+        p.workout_noun.append(0)
     if re.search(r"\b(?:how many|number of) (?:rest days|days|nights)\b", r.work) and not (
         p.frames & {"current_streak"}
     ):
