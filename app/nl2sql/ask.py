@@ -27,7 +27,7 @@ from app.nl2sql.translation import Translation, render_answer
 from app.serving.engines.base import QueryResult
 from app.serving.query_service import QueryService
 from app.serving.sql_guard import DIALECT, guard_generated
-from biolake.errors import QueryError, ReadOnlyViolation
+from biolake.errors import QueryError, QueryTimeoutError, ReadOnlyViolation
 from biolake.lake import Lake
 from biolake.settings import BiolakeSettings
 
@@ -112,6 +112,8 @@ class Asker:
         if self.uses_claude:
             try:
                 return self._ask_claude(question, started)
+            except QueryTimeoutError:
+                raise  # the answer's query ran past the timeout: said as such, not retried
             except (TranslationFailed, QueryError) as exc:
                 if not self._fallback:
                     raise
@@ -181,8 +183,8 @@ class Asker:
         translation = translator.translate(question)
         try:
             sql, result = self._execute(translation)
-        except ReadOnlyViolation:
-            raise  # refused: never run, and not worth a repair
+        except (ReadOnlyViolation, QueryTimeoutError):
+            raise  # refused, never run, or stopped at the timeout: not worth a repair
         except QueryError as exc:
             translation = translator.repair(question, str(exc))
             sql, result = self._execute(translation)

@@ -100,3 +100,61 @@ def test_a_query_past_the_timeout_ends_with_the_timeout_error_on_trino(demo_lake
     (line,) = slow.stderr.strip().splitlines()
     assert line.startswith(f"error: the query ran longer than {TIMEOUT_S} s on trino and was stopped")
     assert elapsed <= baseline + TIMEOUT_S + 2, (elapsed, baseline)
+
+
+def _slow_answer_reply() -> dict:
+    """Claude's tool call answering with the cross join (it passes the guard: a read-only
+    SELECT over an allowed table)."""
+    return {"id": "msg_slow", "type": "message", "role": "assistant", "model": "claude-test",
+            "content": [{"type": "tool_use", "id": "toolu_slow", "name": "answer_with_sql",
+                         "input": {"sql": CROSS_JOIN, "relation": "oura_heartrate",
+                                   "rationale": "every sample against every other",
+                                   "answer_template": "{n}"}}],
+            "stop_reason": "tool_use", "stop_sequence": None,
+            "usage": {"input_tokens": 100, "output_tokens": 20}}
+
+
+def test_an_answer_past_the_timeout_ends_with_the_timeout_error_in_ask_and_the_dashboard(
+    tmp_path: Path,
+) -> None:
+    """`biolake ask` and the dashboard's Ask: an answer whose query runs past the timeout is
+    stopped and said so (one line in the CLI, the error in the dashboard), not retried or
+    answered by the offline translator instead."""
+    from pydantic import SecretStr
+
+    from app.dashboard.store import DashboardStore
+    from tests.support.http_fakes import MessagesServer, serving_in_thread
+    from tests.support.lakes import make_lake
+
+    home = tmp_path / "home"
+    _heart_rate_lake(home)
+    question = "How often is my heart rate higher than another sample's?"
+    with serving_in_thread(MessagesServer()) as claude:
+        env = {"BIOLAKE_QUERY_TIMEOUT_S": str(TIMEOUT_S),
+               "BIOLAKE_ANTHROPIC_API_KEY": "test-key-not-secret",
+               "BIOLAKE_ANTHROPIC_BASE_URL": f"http://127.0.0.1:{claude.server_port}",
+               "BIOLAKE_ANTHROPIC_MAX_RETRIES": "0", "BIOLAKE_ANTHROPIC_TIMEOUT_S": "10"}
+        claude.replies.append(_slow_answer_reply())
+        started = time.monotonic()
+        asked = run_cli(home, "ask", question, env=env, timeout=120)
+        elapsed = time.monotonic() - started
+        assert asked.returncode == 1, asked.stdout[-500:]
+        assert "Traceback" not in asked.stderr
+        (line,) = asked.stderr.strip().splitlines()
+        assert line.startswith(f"error: the query ran longer than {TIMEOUT_S} s on duckdb"), line
+        assert len(claude.requests) == 1  # no repair asked for
+        assert elapsed < 60  # the process start and the schema, plus the timeout
+
+        claude.replies.append(_slow_answer_reply())
+        settings, lake = make_lake(home)
+        settings = settings.model_copy(update={
+            "query_timeout_s": TIMEOUT_S, "anthropic_api_key": SecretStr("test-key-not-secret"),
+            "anthropic_base_url": f"http://127.0.0.1:{claude.server_port}",
+            "anthropic_max_retries": 0})
+        store = DashboardStore(settings, lake)
+        started = time.monotonic()
+        outcome = store.ask(question)
+        assert time.monotonic() - started <= TIMEOUT_S + 2 + 5  # schema and translation included
+        assert outcome.answer is None
+        assert f"ran longer than {TIMEOUT_S} s" in outcome.error
+        assert len(claude.requests) == 2
