@@ -323,7 +323,19 @@ def normalize(question: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     for word, number in sorted(_NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf"\b{word}\b", str(number), text)
+    for pattern, replacement in _REWRITES:
+        text = re.sub(pattern, replacement, text)
     return text
+
+
+# wordings that mean exactly a phrase the reading knows (the rest of the question unchanged)
+_REWRITES = (
+    # a ride's personal best is its output (Peloton's PRs are output records)
+    (r"\b(?:my )?(?:personal (?:best|record)|pr)s?\b(?= (?:for|on|in|of) (?:a |an |my )?"
+     r"(?:\d+[ -]?min(?:ute)?s? )?(?:rides?|cycling)\b)", "best output"),
+    (r"\bhow often do i (?:work out|exercise|train) (?:per|a|each|every) (week|month)\b",
+     r"average number of workouts per \1"),
+)
 
 
 def _alias_pattern(aliases: Iterable[str]) -> str:
