@@ -41,7 +41,7 @@ def _etl_json(report) -> dict[str, Any]:
     return {"objects": report.objects_processed, "records": report.records_read,
             "quarantined": report.records_quarantined, "gold_days": report.gold_days_rebuilt,
             "steps_s": {k: round(v, 3) for k, v in report.seconds.items()},
-            "table_rows": report.table_rows}
+            "spark_jobs": dict(report.spark_jobs), "table_rows": report.table_rows}
 
 
 # -- 1. end to end -----------------------------------------------------------------------------------
@@ -207,7 +207,8 @@ def incremental(root: Path, short_home: Path, long_days: int, new_days: int,
             out["runs"][who].append(
                 {"day": folder.name, "records": sum(o.record_count for o in done),
                  "ingest_s": ingest_s, "etl_s": etl_s, "total_s": ingest_s + etl_s,
-                 "etl_steps_s": {s: round(v, 3) for s, v in report.seconds.items()}})
+                 "etl_steps_s": {s: round(v, 3) for s, v in report.seconds.items()},
+                 "etl_spark_jobs": dict(report.spark_jobs)})
     spark.stop()
     return out
 

@@ -65,6 +65,11 @@ class BiolakeSettings(BaseSettings):
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
     spark_shuffle_partitions: int = 4
+    spark_adaptive: bool = Field(
+        default=False,
+        description="Spark's adaptive query execution (a job per query stage: slower on small "
+        "lakes, spark_jobs/session.py)",
+    )
     spark_driver_host: str | None = Field(
         default=None,
         description="The address executors connect back to (client mode on Kubernetes: the "

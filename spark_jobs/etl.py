@@ -55,19 +55,35 @@ class EtlReport:
     # wall seconds per step ("extract", "silver.<table>", "gold", "quarantine", "mark_processed"),
     # for `make bench`; the silver tables are built a few at a time, so their steps overlap
     seconds: dict[str, float] = field(default_factory=dict)
-    # told each step's name and seconds as it finishes (the CLI prints them); None: silent
-    on_step: Callable[[str, float], None] | None = field(default=None, repr=False, compare=False)
+    # Spark jobs per step: at personal scale each job's fixed cost (planning, scheduling, a
+    # Delta log read) is most of a step's time, so this says where the time goes
+    spark_jobs: dict[str, int] = field(default_factory=dict)
+    # told each step's name, seconds and Spark jobs as it finishes (the CLI prints them)
+    on_step: Callable[[str, float, int], None] | None = field(default=None, repr=False,
+                                                              compare=False)
+    spark: SparkSession | None = field(default=None, repr=False, compare=False)
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
+        """Time a step and count its Spark jobs (a job group per step; job groups are per
+        thread, so the silver tables built side by side are counted apart)."""
+        context = self.spark.sparkContext if self.spark is not None else None
+        group = f"biolake-etl-{step}-{id(self)}"
+        if context is not None:
+            context.setJobGroup(group, f"biolake etl: {step}")
         start = time.perf_counter()
         try:
             yield
         finally:
             elapsed = time.perf_counter() - start
+            jobs = 0
+            if context is not None:
+                jobs = len(context.statusTracker().getJobIdsForGroup(group))
+                context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
             self.seconds[step] = self.seconds.get(step, 0.0) + elapsed
+            self.spark_jobs[step] = self.spark_jobs.get(step, 0) + jobs
             if self.on_step is not None:
-                self.on_step(step, elapsed)
+                self.on_step(step, elapsed, jobs)
 
 
 @dataclass(frozen=True)
@@ -163,7 +179,7 @@ def _reset(lake: Lake) -> None:
 
 
 def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False,
-            on_step: Callable[[str, float], None] | None = None) -> EtlReport:
+            on_step: Callable[[str, float, int], None] | None = None) -> EtlReport:
     """Build silver and gold from the bronze objects the ingestion log lists and the ETL has
     not processed yet (all of them with `full`), then mark them processed.
 
@@ -171,7 +187,8 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False,
         spark: a Delta-enabled session (`spark_jobs.session.build_spark_session`).
         lake: the lake to read bronze from and write silver, gold and _ops to.
         full: drop silver, gold and the processed marks first and rebuild from all of bronze.
-        on_step: called with each step's name and seconds as it finishes (progress output).
+        on_step: called with each step's name, seconds and Spark jobs as it finishes (progress
+            output).
 
     Returns:
         What was read, quarantined and rebuilt, each table's row count and the step timings.
@@ -180,7 +197,7 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False,
         pyspark.errors.PySparkException, py4j.protocol.Py4JJavaError: Spark or Delta failed; the
             processed marks are written last, so a rerun redoes the interrupted work.
     """
-    report = EtlReport(on_step=on_step)
+    report = EtlReport(on_step=on_step, spark=spark)
     with report.timed("find_objects"):
         if full:
             _reset(lake)

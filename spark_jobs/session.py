@@ -54,6 +54,11 @@ def spark_conf(
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        # adaptive execution runs every query stage as a Spark job of its own: for a personal
+        # lake's few thousand rows that is most of the cost (the demo's first ETL: gold 40 jobs
+        # with it, 15 without; extract 7 and 2), and with a handful of shuffle partitions it has
+        # nothing to coalesce. BIOLAKE_SPARK_ADAPTIVE=true turns it back on for big lakes.
+        "spark.sql.adaptive.enabled": str(settings.spark_adaptive).lower(),
         # Delta rebuilds each table's snapshot (its file list) with 50 partitions by default:
         # 50 tasks per table per read for a personal lake of a few files per table
         "spark.databricks.delta.snapshotPartitions": str(settings.spark_shuffle_partitions),

@@ -41,9 +41,10 @@ def run_etl_once(
         click.echo(f"etl: waiting up to {wait_s:g} s for the ETL running {holder.describe()}",
                    err=True)
 
-    def progress(step: str, seconds: float) -> None:
+    def progress(step: str, seconds: float, jobs: int | None = None) -> None:
         # plain lines, so a CronJob's log reads the same as a terminal
-        click.echo(f"etl: {step:<40} {seconds:7.1f} s")
+        spark_jobs = "" if jobs is None else f"  ({jobs} Spark job{'' if jobs == 1 else 's'})"
+        click.echo(f"etl: {step:<40} {seconds:7.1f} s{spark_jobs}")
 
     with holding(lease, activity="an ETL", wait_s=wait_s, on_wait=waiting):
         if not quiet:

@@ -176,8 +176,8 @@ def test_two_etls_and_eight_ingests_together_build_every_object_once(
     (talking, _), (quiet, _) = outputs
     assert "etl: starting Spark for " in talking
     assert re.search(r"^etl: spark session +\d+\.\d s$", talking, re.M), talking
-    assert re.search(r"^etl: find_objects +\d+\.\d s$", talking, re.M), talking
-    assert "starting Spark" not in quiet and not re.search(r" s$", quiet, re.M), quiet
+    assert re.search(r"^etl: find_objects +\d+\.\d s  \(\d+ Spark jobs?\)$", talking, re.M), talking
+    assert "starting Spark" not in quiet and not re.search(r" s(?:  \(\d+ Spark jobs?\))?$", quiet, re.M), quiet
     assert re.search(r"^etl: \d+ new objects, ", quiet, re.M), quiet
     # the JVM's own lines (log4j's start-up, incubator modules) are in the log file, not here
     jvm_lines = re.compile(r"log4j|incubator modules|setLogLevel|NativeCodeLoader")
