@@ -5,8 +5,8 @@ every run, nothing written to `.hypothesis/`), so a red `make test` is reproduci
 sets BIOLAKE_FUZZ_EXAMPLES=10000: the cases are then random on each run, and a failing one is
 kept in `.hypothesis/` (gitignored) and replayed first next time.
 
-`make fuzz` gives every case a 1 s deadline (Hypothesis measures each call of the test function,
-wall clock); `make test` does not, since a busy machine inflates wall time. Both check the
+Neither profile has a wall-clock deadline: a busy machine inflates wall time (a 10,000-case run
+once failed the guard on a case that took 1.7 s under load and 0.13 s again). Both check the
 reader's own CPU time (`within_a_second`), which another process cannot inflate: that is what
 catches a reader whose cost explodes on some input.
 """
@@ -30,6 +30,6 @@ settings.register_profile(
     **_COMMON
 )
 settings.register_profile(
-    "biolake-fuzz", max_examples=int(_requested or DEFAULT_EXAMPLES), deadline=1000, **_COMMON
+    "biolake-fuzz", max_examples=int(_requested or DEFAULT_EXAMPLES), deadline=None, **_COMMON
 )
 settings.load_profile("biolake-fuzz" if _requested else "biolake-fuzz-test")
