@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from app.nl2sql.dates import Span
 from app.nl2sql.errors import NotUnderstood
-from app.nl2sql.offline.planning import AGGREGATE_WORDS, Plan
+from app.nl2sql.offline.planning import AGGREGATE_WORDS, Plan, averages_period_totals
 from app.nl2sql.offline.reading import CATEGORY_RELATIONS, Condition
 from app.nl2sql.vocabulary import Metric
 
@@ -172,7 +172,7 @@ def build_aggregate(plan: Plan, scope: Scope) -> Built:
                 exp.GT(this=exp.column(metric.column), expression=exp.Literal.number(0))
             )
     tree = exp.select(*projections).from_(CORE).where(_and(conditions))
-    if _per_period_total(plan):
+    if averages_period_totals(plan):
         return _average_period_total(plan, scope)
     if plan.grouping:
         key = _group_key(plan.grouping)
@@ -192,18 +192,6 @@ def build_aggregate(plan: Plan, scope: Scope) -> Built:
         )
     values = " and ".join(f"{{{n}}}{m.unit}" for n, m in zip(names, plan.metrics, strict=True))
     return tree, CORE, f"Your {_what(plan)} was {values}."
-
-
-def _per_period_total(plan: Plan) -> bool:
-    """"Average workouts per week", "average weekly output": the mean of the weeks' totals (one
-    number), not each week's daily mean. Only for what a day adds up as training (workouts,
-    their minutes and output); "average steps per month" stays each month's daily mean."""
-    return (
-        plan.grouping in ("week", "month")
-        and plan.aggregate == "avg"
-        and len(plan.metrics) == 1
-        and plan.metrics[0].column in ("workout_count", "workout_minutes", "total_output_kj")
-    )
 
 
 def _average_period_total(plan: Plan, scope: Scope) -> Built:

@@ -310,6 +310,18 @@ def rationale(plan: Plan) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def averages_period_totals(plan: Plan) -> bool:
+    """"Average workouts per week", "average weekly output": the mean of the weeks' totals (one
+    number), not each week's daily mean. Only for what a day adds up as training (workouts,
+    their minutes and output); "average steps per month" stays each month's daily mean."""
+    return (
+        plan.grouping in ("week", "month")
+        and plan.aggregate == "avg"
+        and len(plan.metrics) == 1
+        and plan.metrics[0].column in ("workout_count", "workout_minutes", "total_output_kj")
+    )
+
+
 def interpretation(plan: Plan) -> str:
     """The plan as a plain sentence: what is computed, over which days."""
     labels = " and ".join(m.label for m in plan.metrics)
@@ -317,8 +329,7 @@ def interpretation(plan: Plan) -> str:
         labels += f" against the next day's {plan.next_day_metric.label}"
     word = AGGREGATE_WORDS.get(plan.aggregate, "")
     per = f" per {plan.grouping.replace('_', ' ')}" if plan.grouping else ""
-    if plan.grouping in ("week", "month") and plan.aggregate == "avg" and len(plan.metrics) == 1 \
-            and plan.metrics[0].column in ("workout_count", "workout_minutes", "total_output_kj"):
+    if averages_period_totals(plan):
         per = f" per {plan.grouping} (the mean of the {plan.grouping}s' totals)"
     text = {
         "aggregate": f"{word} {labels}{per}",
