@@ -57,9 +57,11 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(?:>|\[.*?\]\s*>)", re.DOTALL)
 _SPACED_NAME = re.compile(
     rb"""(["']|<[^\s<>/!?]+)(\s+)([^\s=<>"'/]+(?:[ ]+[^\s=<>"'/]+)+)(?=\s*=\s*["'])"""
 )
-# The same, cheaply: searched in the reversed bytes, where it starts with the literal '"=' that
-# the regex engine finds fast (the forward pattern alone would double the cost of a 2 GB file).
-_SPACED_NAME_REVERSED = re.compile(rb""""=[^\s=<>"'/]++ ++[^\s=<>"'/]++(?!<)""")
+# Whether a piece may hold one, cheaply: searched in the reversed bytes, where it starts with the
+# literal '=' that the regex engine finds fast (the forward pattern alone would double the cost of
+# a 2 GB file). It must match wherever the forward pattern does, whatever the quote or the spaces
+# around '=' (a narrower check made the outcome depend on how the file was cut into chunks).
+_SPACED_NAME_REVERSED = re.compile(rb"""=\s*+[^\s=<>"'/]++ ++[^\s=<>"'/]++(?!<)""")
 _NAME_SPACE = "\u00b7"  # MIDDLE DOT
 
 

@@ -136,6 +136,9 @@ CHUNK_SIZES = st.sampled_from([1, 2, 3, 7, 64, 4096])
     b'<HealthData><Record type="HKQuantityTypeIdentifierHeartRate" startDate="a" endDate="b"'
     b' statistics="x"><WorkoutStatistics/></Record></HealthData>', 7,
 )
+@example(  # found: a single-quoted spaced name was rewritten only beside a double-quoted one
+    b"<HealthData><X Health Mate=\"1\"/><Workout MetaData Key='v'/></HealthData>", 7,
+)
 @example(b'<?xml version="1.0" encoding="nonsense"?><HealthData/>', 64)  # found: LookupError
 @example(b'<?xml version="1.0" encoding="shift_jis"?><HealthData/>', 64)  # found: ValueError
 @example(b'<!DOCTYPE HealthData [<!ENTITY a "b">]><HealthData>&a;</HealthData>', 1)

@@ -201,6 +201,24 @@ def test_spaced_attribute_names_of_old_exports_are_kept(chunk_size: int) -> None
     }
 
 
+@pytest.mark.parametrize("chunk_size", [1, 7, 1 << 20])
+@pytest.mark.parametrize(
+    "spaced", ["Health Mate App Version='2.6.0'", 'Health Mate App Version = "2.6.0"']
+)
+def test_spaced_attribute_names_are_read_with_any_quote_or_spacing(
+    chunk_size: int, spaced: str
+) -> None:
+    # found by fuzzing: a single-quoted one was rewritten only when a double-quoted one shared its
+    # chunk, so the same file was read at 1 MiB chunks and refused at 1-byte ones
+    record = f'<Record type="HKQuantityTypeIdentifierHeartRate" {DATES} {spaced} value="57"/>'
+
+    [parsed] = extract(export(f" {record}"), chunk_size=chunk_size)
+
+    assert parsed.error is None
+    assert parsed.payload is not None
+    assert parsed.payload["Health Mate App Version"] == "2.6.0"
+
+
 def test_record_payload_keeps_attributes_and_metadata_only() -> None:
     device = "&lt;&lt;HKDevice: 0x283d2bd40&gt;, name:Apple Watch, model:Watch&gt;"
     hrv = (
