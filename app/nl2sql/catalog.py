@@ -39,6 +39,12 @@ class Measure:
     higher_is_better: bool = True
     additive: bool = False  # "how much" is a sum
     observed_when_positive: bool = False  # a 0 means "not measured" (a rest day's output)
+    divisor: int = 1  # the column in another unit: minutes asked in hours (60)
+
+    @property
+    def output(self) -> str:
+        """The name of its value among an answer's columns."""
+        return self.name.rsplit(".", 1)[-1]
 
 
 # wordings the compositional reading knows besides the vocabulary's aliases
@@ -66,6 +72,26 @@ DAY_MEASURES = tuple(
     )
     for m in METRICS
 )
+# "how many hours did I work out": the day's workout minutes, in hours
+_HOURS_OF = r"(?:exercise|exercising|training|workouts?|working out)"
+WORKOUT_HOURS = Measure(
+    "workout_hours",
+    "day",
+    CORE,
+    "workout_minutes",
+    "hours of workouts",
+    " h",
+    (
+        rf"hours? (?:of |spent |i spent |spent on )?{_HOURS_OF}",
+        rf"hours (?:did |have )?i (?:spen[dt] )?(?:{_HOURS_OF}|work(?:ed)? out|exercised?|trained)",
+        r"(?:workout|training|exercise) hours",
+    ),
+    ("avg", "min", "max", "sum", "value"),
+    additive=True,
+    observed_when_positive=True,
+    divisor=60,
+)
+DAY_MEASURES += (WORKOUT_HOURS,)
 _WORKOUT_AGGREGATIONS = ("avg", "min", "max", "sum", "rank", "count_if", "share")
 WORKOUT_MEASURES = (
     Measure(
@@ -78,6 +104,19 @@ WORKOUT_MEASURES = (
         (r"length", r"duration", r"minutes?", r"mins", r"long"),
         _WORKOUT_AGGREGATIONS,
         additive=True,
+    ),
+    Measure(
+        "workout.duration_hours",
+        "workout",
+        WORKOUTS,
+        "duration_min",
+        "hours",
+        " h",
+        # only a workout's: "how many hours did I ride", "hours of yoga" (a day's are above)
+        (r"hours?",),
+        ("avg", "min", "max", "sum"),
+        additive=True,
+        divisor=60,
     ),
     Measure(
         "workout.output_kj",
@@ -151,7 +190,7 @@ WORKOUT_MEASURES = (
         "distance",
         " km",
         # kilometres only: a question in miles is declined rather than answered in km
-        (r"distance", r"km", r"kilomet(?:er|re)s"),
+        (r"distance", r"km", r"kilomet(?:er|re)s", r"how far"),
         _WORKOUT_AGGREGATIONS,
         additive=True,
         observed_when_positive=True,

@@ -131,6 +131,7 @@ METRICS: tuple[Metric, ...] = (
             r"(?:training|workout|exercise) time",
             r"exercise minutes",
             r"minutes (?:did |have )?i (?:work(?:ed)? out|exercised?|trained?|spen[dt] (?:working out|training))",
+            r"time (?:did |have |do )?i spen[dt] (?:working out|training|exercising)",
         ),
         unit=" min",
         additive=True,
@@ -186,7 +187,16 @@ AGGREGATES: dict[str, tuple[str, ...]] = {
 }
 
 DISCIPLINES: dict[str, tuple[str, ...]] = {
-    "cycling": (r"cycling", r"rides?", r"rode", r"riding", r"bike rides?", r"spin(?:ning)?"),
+    "cycling": (
+        r"cycling",
+        r"rides?",
+        r"rode",
+        r"ridden",
+        r"riding",
+        r"bike rides?",
+        r"spin(?:ning)?",
+        r"(?:the )?bike(?! bootcamp)",
+    ),
     "strength": (r"strength(?: training)?", r"lifting", r"weights"),
     "yoga": (r"yoga",),
     "stretching": (r"stretching", r"stretch(?:es)?"),

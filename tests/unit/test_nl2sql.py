@@ -504,6 +504,11 @@ def test_offline_accuracy_on_the_paraphrase_families(lake_env: dict, questions: 
         ("Average readiness by weekday", "Average readiness weekday"),
         ("What was my average output per ride in January?", "What was my average output in January?"),
         ("What was my readiness 3 days ago?", "What was my readiness 3 days?"),
+        ("How many days since my last workout?", "How many days my last workout?"),
+        ("What was my highest weekly output?", "What was my highest output?"),
+        ("How many hours did I ride in February?", "How many did I ride in February?"),
+        ("How many workouts did I do each week in March?", "How many workouts did I do in March?"),
+        ("How far did I ride last month?", "How did I ride last month?"),
     ],
 )
 def test_a_dropped_word_never_gives_the_same_sql(question: str, without: str) -> None:

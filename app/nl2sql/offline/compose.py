@@ -54,6 +54,9 @@ _BARE_HEART_RATE = re.compile(
 )
 
 
+_PER_PERIOD = re.compile(r"\b(?:per|a|each|every) (?:week|month)\b(?=.*\b(?:on )?average\b)|"
+                         r"\baverage\b.*\b(?:per|a) (?:week|month)\b")
+
 # the families' own cues (planning.py): questions they answer as a whole
 _FAMILY_CUES = re.compile(
     "|".join(
@@ -77,6 +80,8 @@ def plan(
     `force`), `NotUnderstood` when a word is left over or the parts do not fit together.
     `instructors`: the instructor names in the person's workouts (read_parts)."""
     r, p = read_parts(question, as_of, instructors)
+    if not force and _PER_PERIOD.search(r.text) and not p.per_workout:
+        raise NotMine  # "workouts per week on average": the families average the weeks' totals
     if not force and (not owns(p, len(r.dates)) or _FAMILY_CUES.search(r.text)):
         if _BARE_HEART_RATE.search(r.text) and not (p.workout_noun or p.noun_disciplines):
             raise NotUnderstood(

@@ -78,6 +78,7 @@ class QueryPlan:
             "streak": "longest run of consecutive days",
             "current_streak": "consecutive days up to today (or yesterday)",
             "last": "the latest day",
+            "since": "days since the latest day",
             "first": "the first day",
             "list": (
                 f"the {'' if self.limit == 1 else f'{self.limit} '}"

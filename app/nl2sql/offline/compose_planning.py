@@ -34,11 +34,14 @@ _AS_WORKOUT = {
 _OWNED_FRAMES = {
     "last",
     "first",
+    "since",
     "current_streak",
     "streak",
     "share",
     "which_weekday",
     "which_month",
+    "which_week",
+    "by_week",
     "instructor_rank",
     "by_instructor",
     "type_rank",
@@ -93,7 +96,16 @@ def _threshold(
     if unit in ("minutes", "minute", "mins"):
         name = "workout.duration_min" if entity == "workout" else "workout_minutes"
     elif unit in ("hours", "hour", "hrs"):
-        name = "total_sleep_hours"
+        # a workout's hours, a day's hours of workouts ("worked out for more than 2 hours"), or
+        # else of sleep ("slept less than 6 hours")
+        if re.search(r"\b(?:sleep|slept|sleeping)\b", match.group()):
+            name = "total_sleep_hours"
+        elif entity == "workout":
+            name = "workout.duration_hours"
+        elif p.worked_out or any(m.name == "workout_hours" for m, _, _ in before):
+            name = "workout_hours"
+        else:
+            name = "total_sleep_hours"
     elif unit in ("steps", "step"):
         name = "steps"
     elif unit == "kj" or match["of"] == "output":
@@ -147,7 +159,8 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         entity == "workout"
         and re.search(r"\b(?:how many|number of) days\b", r.text)
         and not workout_measures
-        and not p.frames & {"instructor_rank", "by_instructor", "type_rank", "by_discipline"}
+        and not p.frames
+        & {"instructor_rank", "by_instructor", "type_rank", "by_discipline", "since"}
     ):
         if p.instructors or p.lengths:
             raise NotUnderstood(
@@ -158,7 +171,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         p.workout_noun, p.noun_disciplines, p.which_workout = [], False, False
     if night_measures and not p.corr:
         entity = "night"
-    day_frames = p.frames & {"streak", "current_streak", "share", "last", "first"}
+    day_frames = p.frames & {"streak", "current_streak", "share", "last", "first", "since"}
     share_of_workouts = "share" in p.frames and re.search(
         r"\b(?:percentage|percent|share|fraction|proportion|%) of (?:my |all )?(?:workouts|rides|sessions)\b",
         r.text,
@@ -340,12 +353,17 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
     if p.offset and not anchor:
         raise NotUnderstood("'after' or 'before' what?", _suggestion(p))
     # frames -----------------------------------------------------------------------------------
-    if frames & {"last", "first"}:
-        if measure is not None or p.aggs or rank:
+    if frames & {"last", "first", "since"}:
+        if measure is not None or p.aggs or rank or len(frames & {"last", "first", "since"}) > 1:
             raise NotUnderstood(
                 "'when did I last' takes a condition, not a measure", _suggestion(p)
             )
-        return QueryPlan(**base, aggregation="last" if "last" in frames else "first", measure=None)
+        if "since" in frames and (spans or entity == "night"):
+            raise NotUnderstood(
+                "days since the last time counts up to today, over no other span", _suggestion(p)
+            )
+        aggregation = next(a for a in ("last", "first", "since") if a in frames)
+        return QueryPlan(**base, aggregation=aggregation, measure=None)
     if frames & {"streak", "current_streak"}:
         if entity != "day" or measure is not None or not filters or p.offset:
             raise NotUnderstood("a streak is a run of days that meet a condition", _suggestion(p))
@@ -360,8 +378,8 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
                 "a share is of days (or workouts) that meet a condition", _suggestion(p)
             )
         return QueryPlan(**base, aggregation="share", measure=None, within=tuple(within))
-    if frames & {"which_weekday", "which_month"}:
-        grouping = "weekday" if "which_weekday" in frames else "month"
+    if frames & {"which_weekday", "which_month", "which_week"}:
+        grouping = next(g for g in ("weekday", "month", "week") if f"which_{g}" in frames)
         if measure is None and not rank:
             raise NotUnderstood("which weekday for what?", _suggestion(p))
         if measure is None:  # "work out most often"
@@ -375,7 +393,13 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             )
         if not rank:
             raise NotUnderstood("highest or lowest?", _suggestion(p))
-        a = agg or ("sum" if measure.additive and ("most" in r.text or p.total) else "avg")
+        # a week's or month's steps or output is its total ("my highest weekly output"); a
+        # weekday's is the mean of its days (there are more Mondays in some spans than others)
+        a = agg or (
+            "sum"
+            if measure.additive and ("most" in r.text or p.total or grouping != "weekday")
+            else "avg"
+        )
         if rank and not rank[0][1] and re.search(r"\b(?:best|worst)\b", r.text):
             descending = descending == measure.higher_is_better
         return QueryPlan(
@@ -398,16 +422,17 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         if measure is not None and not agg:
             raise NotUnderstood("per instructor, which aggregate?", _suggestion(p))
         return QueryPlan(**base, aggregation=agg or "count", measure=measure, grouping=grouping)
-    if "by_month" in frames:
+    if frames & {"by_month", "by_week"}:
+        grouping = "month" if "by_month" in frames else "week"
         if measure is None and entity == "workout" and p.how_many:
-            return QueryPlan(**base, aggregation="count", measure=None, grouping="month")
+            return QueryPlan(**base, aggregation="count", measure=None, grouping=grouping)
         if measure is None:
-            raise NotUnderstood("per month, of what?", _suggestion(p))
+            raise NotUnderstood(f"per {grouping}, of what?", _suggestion(p))
         return QueryPlan(
             **base,
             aggregation=agg or ("sum" if measure.additive else "avg"),
             measure=measure,
-            grouping="month",
+            grouping=grouping,
         )
     # comparisons ------------------------------------------------------------------------------
     if p.compare and len(spans) == 2:
@@ -498,7 +523,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
     if agg is None:
         if p.offset:
             agg = "avg"
-        elif re.search(r"\bhow (?:many|much)\b", r.text) and measure.additive:
+        elif re.search(r"\bhow (?:many|much|far)\b", r.text) and measure.additive:
             agg = "sum"
         elif span.single_day and entity != "workout":
             agg = "value"

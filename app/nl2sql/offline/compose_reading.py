@@ -89,6 +89,13 @@ _FRAMES: tuple[tuple[str, str], ...] = (
         r"|\bwhen was (?:my|the) (?:last|latest|most recent)\b|\bwhen did i last\b",
     ),
     (
+        # "how many days since my last ride", "how long since I last worked out"
+        "since",
+        r"\b(?:how many days|how long)(?: (?:has it been|is it|it has been|have i gone|did i go))?"
+        r" since(?: (?:my|the) (?:last|latest|most recent)| i last| i (?=\w+ed\b))?\b"
+        r"|\bdays since (?:my |the )?(?:last |latest |most recent )?",
+    ),
+    (
         "first",
         r"\bwhen (?:did|have) i first\b|\bwhen was (?:my|the) first\b"
         r"|\bwhen was the first time (?:that )?",
@@ -110,6 +117,7 @@ _FRAMES: tuple[tuple[str, str], ...] = (
     ),
     ("which_weekday", r"\b(?:on )?(?:which|what) (?:weekday|day of (?:the )?week)\b"),
     ("which_month", r"\b(?:in )?(?:which|what) month\b"),
+    ("which_week", r"\b(?:in )?(?:which|what) week\b"),
     (
         "instructor_rank",
         r"\b(?:who is|who was|which is|what is) my (?:most frequent|favou?rite|"
@@ -128,6 +136,13 @@ _FRAMES: tuple[tuple[str, str], ...] = (
         r"|\b(?:by|per) (?:discipline|type|workout type)\b",
     ),
     ("by_month", r"\b(?:by|per|each|every|for each) month\b|\bmonthly\b"),
+    # not "per week": "workouts per week" is an average of the weeks (the families' reading)
+    ("by_week", r"\b(?:by|each|every|for each) week\b|\bweek by week\b"),
+)
+# "my highest weekly output", "my best month for steps": the one week or month, ranked
+_RANKED_PERIOD = re.compile(
+    r"\b(?:highest|lowest|best|worst|biggest|top|max(?:imum)?|min(?:imum)?) "
+    r"(?P<period>week|month)(?:ly)?\b"
 )
 _OFFSETS = (
     (1, r"\b(?:on )?(?:the )?(?:days?|mornings?|nights?) after\b|\bafter\b"),
@@ -138,9 +153,9 @@ _OFFSETS = (
 _DAYS_LATER = re.compile(r"\b(?P<window>(?:in |within |during |over )?the |within )?(?P<n>\d+) (?:days|nights) (?P<dir>after|later|before|earlier)\b")
 MAX_OFFSET_DAYS = 28
 _RANK = (
-    (True, r"\blongest\b", "workout.duration_min"),
+    (True, r"\blongest\b(?! distance)", "workout.duration_min"),
     (False, r"\bshortest\b", "workout.duration_min"),
-    (True, r"\b(?:the )?(?:highest|most|biggest|largest|best|top|max(?:imum)?)\b", ""),
+    (True, r"\b(?:the )?(?:highest|most|biggest|largest|best|top|max(?:imum)?|longest(?= distance))\b", ""),
     (False, r"\b(?:the )?(?:lowest|least|fewest|smallest|worst|min(?:imum)?)\b", ""),
 )
 _AGGS = (
@@ -193,6 +208,8 @@ def read_parts(
     for name, pattern in _FRAMES:
         if _claim(r, pattern):
             p.frames.add(name)
+    if p.frames & {"by_discipline", "by_instructor", "by_month", "by_week"}:
+        _claim(r, r"\bbreak ?down(?: of)?\b|\bsplit(?: up)?\b")  # "break my workouts down by type"
     current = re.search(r"\bcurrent (?:\w+ ){1,2}?streak\b", r.work)
     if current:
         r.mark(current.start(), current.start() + len("current"))
@@ -204,6 +221,9 @@ def read_parts(
         tail = re.search(r"streak(?: of)?$", longest.group())
         r.mark(longest.start() + tail.start(), longest.end())
         p.frames.add("streak")
+    for match in list(_RANKED_PERIOD.finditer(r.work)):  # the rank word stays for the ranking
+        r.mark(match.start("period"), match.end())
+        p.frames.add(f"which_{match['period']}")
     _claim_instructors(r, p, instructors)
     # a class length ("a 20-minute ride", "30 min strength classes"): before thresholds and
     # measures, which would read "minute" as the length measure
@@ -250,7 +270,7 @@ def read_parts(
         _claim(
             r,
             # (blanks: a class length claimed before, "how many 30-minute rides")
-            r"\b(?:how many|number of|count) (?:times\b|(?:of )?(?=(?:my |the )? *(?:\w+ )?"
+            r"\b(?:how many|number of|count) (?:times\b|(?:of )?(?=(?:my |the )? *(?:\w+ ){0,2}"
             r"(?:workouts?|rides?|runs?|sessions?|classes|walks)\b))",
         )
     )
@@ -288,7 +308,7 @@ def read_parts(
                     'Ask about one, e.g. "average readiness the day after a strength workout".',
                 )
             p.offset = (direction, found[0].start())
-    if not p.frames & {"last", "first"} and re.match(r"when (?:was|did|were|is)\b", r.work):
+    if not p.frames & {"last", "first", "since"} and re.match(r"when (?:was|did|were|is)\b", r.work):
         late = re.search(r"\b(?:last|most recently)\b", r.work)
         if late:
             r.mark(0, len(re.match(r"when (?:was|did|were|is)", r.work).group()))
@@ -378,7 +398,7 @@ def _claim_workout_counts(r: Reading, p: _Parts) -> None:
     """How many workouts, and which end of the list: "top 10 rides", "my 3 longest runs", "the
     last 5 workouts", "5 most recent rides", "my latest ride", "my first workout this year".
     Only before a workout noun, so "top 3 days" stays the days' ranking."""
-    if p.frames & {"last", "first"}:
+    if p.frames & {"last", "first", "since"}:
         return
     match = re.search(
         rf"\b(?:(?:the |my )?(?P<recent1>{_RECENT}|first) (?P<n1>\d{{1,2}})"
@@ -455,16 +475,26 @@ def _claim_measures(r: Reading, p: _Parts, entity: str | None) -> None:
     # measures only a workout has ("cadence", "distance") make the question about workouts;
     # not heart rate ("average heart rate": resting, or in workouts? declined in compose.py)
     workout_only = tuple(BY_NAME[name] for name in WORKOUT_ONLY_MEASURES)
+    # "hours spent riding": a kind of workout named, bare hours are its workouts' (not sleep)
+    lengths = (BY_NAME["workout.duration_min"],) + (
+        (BY_NAME["workout.duration_hours"],) if p.disciplines else ()
+    )
     pools += (
         [WORKOUT_MEASURES, DAY_MEASURES]
         if entity == "workout"
-        else [DAY_MEASURES, (BY_NAME["workout.duration_min"],), workout_only]
+        else [DAY_MEASURES, lengths, workout_only]
     )
     candidates = []
     for pool in pools:
         for m in pool:
             if m.name == "workout.duration_min":
-                synonyms: tuple[str, ...] = (r"length", r"duration", r"minutes", r"mins")
+                synonyms: tuple[str, ...] = (
+                    r"length",
+                    r"duration",
+                    r"minutes",
+                    r"mins",
+                    r"time (?:did |have |do )?i spen[dt]|time spent",
+                )
             else:
                 synonyms = m.synonyms
             for syn in synonyms:

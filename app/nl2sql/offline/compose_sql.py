@@ -67,7 +67,7 @@ def _filter_sql(f: Filter, entity: str, table: str | None = None) -> exp.Express
         return minutes.eq(exp.Literal.number(int(f.value)))  # type: ignore[call-overload]
     m = BY_NAME[f.measure]
     op = {"lt": exp.LT, "gt": exp.GT, "ge": exp.GTE, "le": exp.LTE}[f.op]
-    return op(this=_col(m.column, table), expression=exp.Literal.number(f.value))
+    return op(this=_measure_col(m, table), expression=exp.Literal.number(f.value))
 
 
 def _countable_workouts(person: str) -> exp.Expression:
@@ -108,7 +108,20 @@ def _deep_sleep_days(person: str) -> exp.Select:
 def _measure_col(m: Measure, table: str | None = None) -> exp.Expression:
     if m.name == "night.deep_sleep_hours":
         return _col("deep_sleep_hours", table)
+    if m.divisor != 1:  # minutes asked in hours
+        return exp.Div(
+            this=exp.cast(_col(m.column, table), "double"),
+            expression=exp.Literal.number(m.divisor),
+        )
     return _col(m.column, table)
+
+
+def _shown(m: Measure, table: str | None = None) -> exp.Expression:
+    """The measure as an answer's column, named `m.output`."""
+    value = _measure_col(m, table)
+    return value if isinstance(value, exp.Column) and value.name == m.output else exp.alias_(
+        value, m.output
+    )
 
 
 def _relation(plan: QueryPlan, person: str) -> tuple[str, exp.Expression | None]:
@@ -195,10 +208,16 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
             .where(exp.and_(*population))
         )
         return tree, rel, "{pct}% of the days."
+    if a == "since":  # whole days from the latest matching day to today (0: today)
+        latest = exp.Max(this=_col("day"))
+        days = exp.DateDiff(this=_lit_date(plan.span.last), expression=latest, unit=exp.var("DAY"))
+        tree = exp.select(exp.alias_(days, "days_since"), exp.alias_(latest.copy(), "day"))
+        tree = _with(tree.from_(relation).where(exp.and_(*where)), relation, cte)
+        return tree, relation, "{days_since} days, since {day}."
     if a in ("last", "first"):
         if plan.entity == "day":
             shown = [_col("day")] + [
-                _col(BY_NAME[f.measure].column) for f in plan.filters if f.kind == "cmp"
+                _shown(BY_NAME[f.measure]) for f in plan.filters if f.kind == "cmp"
             ]
             if len(shown) == 1:
                 tree = exp.select(
@@ -228,7 +247,7 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
     if a == "list":
         shown = [_col(c) for c in WORKOUT_LIST]
         if plan.other is not None and plan.other.column not in WORKOUT_LIST:
-            shown.append(_measure_col(plan.other))  # "my last 3 rides' output"
+            shown.append(_shown(plan.other))  # "my last 3 rides' output"
         tree = exp.select(*shown).from_(relation).where(exp.and_(*where))
         if plan.limit:  # the latest (or first) N, newest first
             tree = tree.order_by(exp.Ordered(this=_col("started_at"), desc=plan.descending))
@@ -239,12 +258,12 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
     if a == "rank":
         assert m is not None
         if plan.entity == "workout":
-            shown = [_col(c) for c in WORKOUT_IDENTITY] + [value]
+            shown = [_col(c) for c in WORKOUT_IDENTITY] + [_shown(m)]
             if plan.other is not None:
-                shown.append(_measure_col(plan.other))
+                shown.append(_shown(plan.other))
             tiebreak = _col("started_at")
         else:
-            shown = [_col("day"), value]
+            shown = [_col("day"), _shown(m)]
             tiebreak = _col("day")
         where.append(exp.not_(exp.Is(this=value.copy(), expression=exp.null())))
         tree = (
@@ -258,13 +277,17 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
             .limit(plan.limit or 1)
         )
         tree = _with(tree, relation, cte)
-        return tree, m.relation, f"{{day}}: {{{m.column}}}{m.unit}."
+        return tree, m.relation, f"{{day}}: {{{m.output}}}{m.unit}."
     if plan.grouping:
         key = {
             "weekday": exp.alias_(exp.DayOfWeekIso(this=_col("day")), "weekday"),
             "month": exp.alias_(
                 exp.cast(exp.TimestampTrunc(this=_col("day"), unit=exp.var("MONTH")), "date"),
                 "month",
+            ),
+            "week": exp.alias_(  # the week's Monday
+                exp.cast(exp.TimestampTrunc(this=_col("day"), unit=exp.var("WEEK")), "date"),
+                "week",
             ),
             "instructor": _col("instructor"),
             "discipline": _col("discipline"),
@@ -281,7 +304,7 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
             assert value is not None and m is not None
             if m.observed_when_positive and a != "sum":
                 where.append(exp.GT(this=value.copy(), expression=exp.Literal.number(0)))
-            metric = exp.alias_(_agg(a, value), f"{a}_{m.column}")
+            metric = exp.alias_(_agg(a, value), f"{a}_{m.output}")
         tree = (
             exp.select(key, metric)
             .from_(relation)
@@ -306,11 +329,11 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
         return _with(tree, relation, cte), relation, f"{{count}} {noun}."
     assert value is not None and m is not None
     if a == "value":
-        tree = exp.select(value).from_(relation).where(exp.and_(*where))
-        return _with(tree, relation, cte), relation, f"{{{m.column}}}{m.unit}."
+        tree = exp.select(_shown(m)).from_(relation).where(exp.and_(*where))
+        return _with(tree, relation, cte), relation, f"{{{m.output}}}{m.unit}."
     if m.observed_when_positive and a != "sum":
         where.append(exp.GT(this=value.copy(), expression=exp.Literal.number(0)))
-    name = f"{a}_{m.column}"
+    name = f"{a}_{m.output}"
     tree = exp.select(exp.alias_(_agg(a, value), name)).from_(relation).where(exp.and_(*where))
     return _with(tree, relation, cte), relation, f"{{{name}}}{m.unit}."
 
@@ -375,12 +398,12 @@ def _build_offset(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, st
     where = [_col("person_id", s).eq(exp.Literal.string(person)), _span(plan.span, _col("day", n))]
     where += [_filter_sql(f, "day", anchor_t) for f in plan.anchor]
     where += [_filter_sql(f, "day", target_t) for f in plan.filters]
-    value = _col(m.column, target_t)
+    value = _measure_col(m, target_t)
     if m.observed_when_positive and plan.aggregation != "sum":
         where.append(exp.GT(this=value.copy(), expression=exp.Literal.number(0)))
     if plan.aggregation not in ("avg", "sum", "min", "max"):
         raise NotUnderstood("the day after or before: which aggregate?", _suggestion(_Parts()))
-    metric = exp.alias_(_agg(plan.aggregation, value), f"{plan.aggregation}_{m.column}")
+    metric = exp.alias_(_agg(plan.aggregation, value), f"{plan.aggregation}_{m.output}")
     if plan.split_anchor:
         tree = (
             tree.select(_col("had_workout", anchor_t), metric)
@@ -389,7 +412,7 @@ def _build_offset(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, st
         )
         return tree, CORE, "{row_count} groups."
     tree = tree.select(metric).where(exp.and_(*where))
-    return tree, CORE, f"{{{plan.aggregation}_{m.column}}}{m.unit}."
+    return tree, CORE, f"{{{plan.aggregation}_{m.output}}}{m.unit}."
 
 
 def _build_versus(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
@@ -406,11 +429,11 @@ def _build_versus(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, st
         where = [_col("person_id").eq(exp.Literal.string(person)), _span(span, _col("day"))]
         where += [_filter_sql(f, "day") for f in filters]
         if m.observed_when_positive and plan.aggregation != "sum":
-            where.append(exp.GT(this=_col(m.column), expression=exp.Literal.number(0)))
+            where.append(exp.GT(this=_measure_col(m), expression=exp.Literal.number(0)))
         ctes.append(
             (
                 name,
-                exp.select(exp.alias_(_agg(plan.aggregation, _col(m.column)), "v"))
+                exp.select(exp.alias_(_agg(plan.aggregation, _measure_col(m)), "v"))
                 .from_(CORE)
                 .where(exp.and_(*where)),
             )

@@ -439,6 +439,16 @@ def _threshold_parts(match: re.Match) -> tuple[str, float, str | None]:
     return "le", float(match["num2"]), match["unit2"]
 
 
+def _workout_hours(text: str, match: re.Match, nearest: MetricMention | None) -> bool:
+    """Whether "N hours" in a condition are of workouts: the question says it worked out, and
+    neither the condition nor the measure just before it is about sleep."""
+    if re.search(r"\b(?:sleep|slept|sleeping)\b", match.group()):
+        return False
+    if nearest is not None and nearest.metric.column in ("sleep_score", "total_sleep_hours"):
+        return False
+    return re.search(rf"\b{_WORKOUT_VERB}\b|\bworking out\b|\bexercising\b", text) is not None
+
+
 def _threshold_condition(
     reading: Reading, match: re.Match, op: str, number: float, unit: str | None
 ) -> Condition:
@@ -448,6 +458,9 @@ def _threshold_condition(
     if nearest is not None and len(reading.text[nearest.end : match.start()].split()) > 3:
         nearest = None  # too far away to be what the condition is about
     column = _UNIT_METRICS.get(unit or "")
+    if column == "total_sleep_hours" and _workout_hours(reading.text, match, nearest):
+        # "days I worked out for more than 1 hour": the day's workout minutes, in minutes
+        column, number = "workout_minutes", number * 60
     if column is None:
         if nearest is None:
             raise NotUnderstood(
