@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TRINO_VERSION := 476
 TRINO_TARBALL := $(BIOLAKE_CACHE)/trino/trino-server-$(TRINO_VERSION).tar.gz
 
-.PHONY: help install jars trino demo test lint clean browser bench fuzz
+.PHONY: help install jars trino demo test lint clean browser bench fuzz chaos
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,11 @@ bench: install jars trino browser  ## Measure pipeline, engines, answers, import
 fuzz: install  ## Fuzz the Oura, Peloton and Apple Health readers and the SQL guard: 10,000 cases per target (tests/fuzz)
 	BIOLAKE_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/fuzz -p no:cacheprovider \
 	    --hypothesis-show-statistics
+
+# `make test` runs the same test with 3 ETL kills and 2 ingest kills; BIOLAKE_CHAOS_SEED repeats a run
+chaos: install jars  ## kill -9 10 ETLs and 5 ingests at seeded random moments; the rerun must equal a clean build (tests/integration/test_crashes.py)
+	BIOLAKE_CHAOS_ETL_KILLS=10 BIOLAKE_CHAOS_INGEST_KILLS=5 $(BIN)/python -m pytest -q -s \
+	    tests/integration/test_crashes.py -p no:cacheprovider
 
 lint: install  ## ruff, and the import rules of pyproject.toml (import-linter)
 	$(BIN)/ruff check .

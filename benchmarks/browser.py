@@ -6,6 +6,10 @@ Per run, a fresh browser context (a new dashboard session): the time from naviga
 first rendered content (the Overview's "Readiness"), then the Ask tab's round trip for
 "Am I overtraining?" from pressing Enter to the rendered answer. The first run warms the server
 and is not counted.
+
+`sessions` (issue 14): N sessions open at once, each asking its own question at the same moment
+(a barrier after every session has rendered), against one session alone asking the same ones;
+every answer must arrive, and the round trips' p50 and p95 are reported.
 """
 
 from __future__ import annotations
@@ -73,6 +77,88 @@ def _one_run(browser, url: str) -> dict[str, float]:
         return {"first_render_s": render_s, "ask_round_trip_s": time.perf_counter() - start}
     finally:
         context.close()
+
+
+SESSION_QUESTIONS = (
+    "Am I overtraining?",
+    "What was my average readiness score last week?",
+    "How many days did I work out in March?",
+    "What's the correlation between my sleep and readiness?",
+    "What was my longest ride this year?",
+    "How many hours did I work out last month?",
+    "Which week did I have the most workouts?",
+    "What is my average HRV on rest days?",
+)
+
+
+async def _session(browser, url: str, question: str, ready, go) -> dict[str, Any]:
+    """One dashboard session: render, say so (`ready`), wait for the others (`go`), ask, and
+    time the answer. A session that fails says it is ready too, so the others never wait on it."""
+    signalled = False
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = await context.new_page()
+        await page.goto(url, wait_until="commit")
+        await page.get_by_text("Readiness").first.wait_for(timeout=300_000)
+        await page.locator(".bk-tab", has_text="Ask").click()
+        box = page.get_by_placeholder("Ask about your sleep")
+        await box.wait_for(timeout=300_000)
+        await box.fill(question)
+        answers = page.get_by_text("translator")
+        before = await answers.count()
+        signalled = True
+        ready()
+        await go.wait()
+        start = time.perf_counter()
+        await box.press("Enter")
+        await answers.nth(before).wait_for(timeout=300_000)
+        return {"question": question, "answer_s": time.perf_counter() - start}
+    except Exception as exc:  # an unanswered session is a result of the benchmark, not a crash
+        return {"question": question, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    finally:
+        if not signalled:
+            ready()
+        await context.close()
+
+
+async def _ask_together(url: str, questions: list[str]) -> list[dict[str, Any]]:
+    """A session per question, all in one browser; they ask at the same moment."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            go, rendered = asyncio.Event(), [0]
+
+            def ready() -> None:
+                rendered[0] += 1
+                if rendered[0] == len(questions):
+                    go.set()
+
+            sessions = (_session(browser, url, q, ready, go) for q in questions)
+            return list(await asyncio.gather(*sessions))
+        finally:
+            await browser.close()
+
+
+def sessions(home: Path, count: int) -> dict[str, Any]:
+    """`count` sessions asking at once, against each question asked in a session alone."""
+    import asyncio
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run `make browser`")
+    server, url, _ = _serve(home)
+    try:
+        asyncio.run(_ask_together(url, [SESSION_QUESTIONS[0]]))  # warm-up, not counted
+        alone = [asyncio.run(_ask_together(url, [q]))[0] for q in SESSION_QUESTIONS]
+        questions = [SESSION_QUESTIONS[k % len(SESSION_QUESTIONS)] for k in range(count)]
+        together = asyncio.run(_ask_together(url, questions))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"sessions": count, "alone": alone, "together": together}
 
 
 def dashboard(home: Path, runs: int) -> dict[str, Any]:

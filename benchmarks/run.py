@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-MEASUREMENTS = ("e2e", "serving", "ask", "browser", "incremental", "scale", "apple")
+MEASUREMENTS = ("e2e", "serving", "ask", "browser", "sessions", "incremental", "scale", "apple")
 FULL_SCALE = (10, 730)  # people x days the issue asks for
 NO_TARGET = "no target"
 TARGETS = {"e2e_s": 45.0, "incremental_ratio": 1.5, "hr_rows_per_s": 100_000.0,
@@ -56,6 +56,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--serving-runs", default="duckdb=20,trino=5,spark=3")
     parser.add_argument("--ask-questions", type=int, default=0, help="0: all of them")
     parser.add_argument("--browser-runs", type=int, default=3)
+    parser.add_argument("--sessions", type=int, default=20, help="dashboard sessions asking at once")
     parser.add_argument("--incremental-history", type=int, default=1826,
                         help="days of the long history (the short one is the demo person's 90)")
     parser.add_argument("--incremental-days", type=int, default=3, help="new days per person")
@@ -70,7 +71,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.quick:
         options.e2e_runs, options.serving_runs = 1, "duckdb=3,trino=2,spark=2"
-        options.ask_questions, options.browser_runs = 5, 1
+        options.ask_questions, options.browser_runs, options.sessions = 5, 1, 3
         options.incremental_history, options.incremental_days = 180, 2
         options.scale_people, options.scale_days, options.apple_mb = 1, 30, 20
     options.selected = options.only.split(",") if options.only else list(MEASUREMENTS)
@@ -406,6 +407,32 @@ def bench_browser(home: Path, runs: int, figures: list) -> None:
                               fmt_spread(s, digits=2), s["median"], "s", detail=result))
 
 
+def bench_sessions(home: Path, count: int, figures: list) -> None:
+    from benchmarks.browser import SESSION_QUESTIONS, sessions
+    from benchmarks.measure import Figure, percentiles
+
+    result = sessions(home, count)
+    answered = [r["answer_s"] for r in result["together"] if "answer_s" in r]
+    alone = [r["answer_s"] for r in result["alone"] if "answer_s" in r]
+    data = (f"demo person's lake; {count} Chromium sessions rendered, then asking at the same "
+            f"moment ({len(SESSION_QUESTIONS)} different questions, offline translator)")
+    figures.append(Figure("7", f"dashboard: {count} sessions asking at once, answered", data, "1",
+                          f"{len(answered)} of {count}", len(answered), "sessions",
+                          f"{count} of {count}", len(answered) == count, detail=result))
+    if answered:
+        together = percentiles(answered)
+        figures.append(Figure("7", "  their Ask round trips (Enter to the rendered answer)",
+                              "same", f"{len(answered)}",
+                              f"p50 {together['p50']:.2f} s, p95 {together['p95']:.2f} s",
+                              together["p50"], "s"))
+    if alone:
+        single = percentiles(alone)
+        figures.append(Figure("7", "  the same questions, one session alone", "same",
+                              f"{len(alone)}",
+                              f"p50 {single['p50']:.2f} s, p95 {single['p95']:.2f} s",
+                              single["p50"], "s"))
+
+
 # -- the run -------------------------------------------------------------------------------------
 def _machine() -> str:
     with open("/proc/meminfo") as meminfo:
@@ -459,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="biolake-bench-") as tmp:
         root = Path(tmp)
         demo = options.demo_home
-        needs_demo = {"serving", "ask", "browser", "incremental"} & set(selected)
+        needs_demo = {"serving", "ask", "browser", "sessions", "incremental"} & set(selected)
         if "e2e" in selected or (demo is None and needs_demo):
             demo = step("e2e", lambda: bench_end_to_end(root / "e2e", options.e2e_runs,
                                                         options.e2e_budget_s, figures, notes))
@@ -470,6 +497,8 @@ def main(argv: list[str] | None = None) -> None:
             step("ask", lambda: bench_ask(demo, options.ask_questions, figures))
         if "browser" in selected:
             step("browser", lambda: bench_browser(demo, options.browser_runs, figures))
+        if "sessions" in selected:
+            step("sessions", lambda: bench_sessions(demo, options.sessions, figures))
         if "incremental" in selected:
             step("incremental", lambda: bench_incremental(
                 root / "incremental", demo, options.incremental_history, options.incremental_days,

@@ -1,0 +1,143 @@
+"""Crashes at random moments (issue 14): `kill -9` of the ETL's whole process group (the
+`biolake` process and its Spark JVM) and of ingests, the kill times drawn from a seed; after a
+rerun the tables equal a clean build's (run-time columns aside), no object is skipped or stored
+twice, and the lake's lease is free at once (docs/WRITERS.md section 3).
+
+`make test` runs 3 ETL kills and 2 ingest kills; `make chaos` runs 10 and 5. The seed is random
+unless BIOLAKE_CHAOS_SEED is set, and is in every failure message (and printed): rerun with it
+to see the same kill times. BIOLAKE_CHAOS_ETL_KILLS and BIOLAKE_CHAOS_INGEST_KILLS set the
+numbers."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from biolake.delta_tables import list_tables
+from biolake.lake import GOLD, OPS, SILVER
+from tests.support.cli import _cli_command, run_cli
+from tests.support.lakes import make_lake, read_delta
+
+pytestmark = pytest.mark.spark  # each `biolake etl` here starts a Spark of its own
+
+ETL_KILLS = int(os.environ.get("BIOLAKE_CHAOS_ETL_KILLS", "3"))
+INGEST_KILLS = int(os.environ.get("BIOLAKE_CHAOS_INGEST_KILLS", "2"))
+SEED = int(os.environ.get("BIOLAKE_CHAOS_SEED") or random.SystemRandom().randrange(1 << 32))
+# columns that record when the pipeline ran (here: the ingests of two lakes, minutes apart), not
+# what it computed
+RUN_TIME_COLUMNS = {
+    "quarantined_at", "processed_at", "started_at", "finished_at", "ingested_at", "_ingested_at",
+}
+
+
+def _snapshot(lake) -> dict[str, pd.DataFrame]:
+    tables = {}
+    for layer in (SILVER, GOLD, OPS):
+        for name in list_tables(lake, layer):
+            frame = read_delta(lake, layer, name)
+            frame = frame.drop(columns=[c for c in frame.columns if c in RUN_TIME_COLUMNS])
+            if not frame.empty:
+                frame = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
+            tables[f"{layer}.{name}"] = frame
+    return tables
+
+
+def _inputs(real_fixtures: Path) -> list[tuple[str, ...]]:
+    """The real files, as `biolake ingest` arguments."""
+    return [
+        ("ingest", "oura", "--from-dir", str(real_fixtures / "oura_api_v2")),
+        ("ingest", "peloton", "--csv", str(real_fixtures / "peloton" / "workouts_us_units.csv")),
+        ("ingest", "apple-health", str(real_fixtures / "apple_health" / "export_v3_sample.xml")),
+    ]
+
+
+def _start_in_own_group(home: Path, *args: str) -> subprocess.Popen:
+    command, env = _cli_command(home, args, None, "2025-03-31")
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+
+
+def _kill_group_after(process: subprocess.Popen, seconds: float) -> bool:
+    """SIGKILL the process group `seconds` after the start; False if it had already ended."""
+    try:
+        process.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+        # nothing of the group may survive (the Spark JVM is a child of the biolake process)
+        deadline = time.monotonic() + 10
+        while _group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _group_alive(process.pid), f"seed {SEED}: the killed ETL left processes"
+        return True
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _timed(home: Path, *args: str) -> float:
+    started = time.monotonic()
+    result = run_cli(home, *args)
+    assert result.returncode == 0, f"seed {SEED}: {args}: {result.stderr[-2000:]}"
+    return time.monotonic() - started
+
+
+def test_kill_9_at_random_moments_then_a_rerun_equals_a_clean_build(
+    real_fixtures: Path, tmp_path: Path
+) -> None:
+    print(f"chaos seed {SEED} ({ETL_KILLS} ETL kills, {INGEST_KILLS} ingest kills)", file=sys.stderr)
+    rng = random.Random(SEED)
+    inputs = _inputs(real_fixtures)
+
+    # the clean build, timed: the same files ingested once, one ETL, nothing killed
+    clean_home = tmp_path / "clean"
+    ingest_seconds = [_timed(clean_home, *args) for args in inputs]
+    etl_seconds = _timed(clean_home, "etl", "--quiet")
+    _, clean = make_lake(clean_home)
+    expected = _snapshot(clean)
+
+    # ingests killed at random moments of their life (start-up, reading, copying, logging),
+    # each then run again to the end, as a person or the CronJob's next run would
+    home = tmp_path / "crashed"
+    for _ in range(INGEST_KILLS):
+        index = rng.randrange(len(inputs))
+        moment = rng.uniform(0, ingest_seconds[index])
+        _kill_group_after(_start_in_own_group(home, *inputs[index]), moment)
+    for args in inputs:
+        _timed(home, *args)
+    _, lake = make_lake(home)
+    assert not list((home / "lake").rglob("*.partial")), f"seed {SEED}: half a copy left"
+
+    # ETLs killed at random moments between the JVM's start and the end of a whole run
+    kills = []
+    for _ in range(ETL_KILLS):
+        moment = rng.uniform(0.1, 1.0) * etl_seconds
+        kills.append((round(moment, 1), _kill_group_after(_start_in_own_group(home, "etl"), moment)))
+
+    started = time.monotonic()
+    rerun = run_cli(home, "etl", "--quiet")  # no --wait: a lease left held would exit 75
+    assert rerun.returncode == 0, f"seed {SEED}, kills {kills}: {rerun.stderr[-2000:]}"
+    assert "already running" not in rerun.stderr
+    assert "Traceback" not in rerun.stdout + rerun.stderr
+    got = _snapshot(lake)
+    assert got.keys() == expected.keys(), f"seed {SEED}, kills {kills}"
+    for name, table in expected.items():
+        pd.testing.assert_frame_equal(got[name], table, obj=f"{name} (seed {SEED}, kills {kills})")
+    log = read_delta(lake, OPS, "ingestion_log")
+    assert log["object_key"].is_unique and len(log) == len(lake.list_keys("bronze"))
+    print(f"chaos seed {SEED}: ETL kills at {kills} s (killed, not yet ended); rerun "
+          f"{time.monotonic() - started:.0f} s", file=sys.stderr)
