@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 _BARE_HEART_RATE = re.compile(
-    r"(?<!resting )(?<!workout )(?<!training )(?<!max )(?<!maximum )\bheart rates?\b"
+    r"(?<!resting )(?<!workout )(?<!training )(?<!max )(?<!maximum )\bheart rates?\b(?! variability)"
 )
 
 

@@ -507,7 +507,9 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
                 limit=p.count_n or 1,
             )
         # "which day did I take the most steps": the day and its value, not just the value
-        if entity in ("night", "day") and re.search(r"\bwhich (?:night|day|date)\b", r.text):
+        if entity in ("night", "day") and re.search(
+            r"\b(?:which|what) (?:night|day|date)\b|\band when\b|\bwhen\W*$", r.text
+        ):
             return QueryPlan(
                 **base, aggregation="rank", measure=target, descending=descending, limit=1
             )

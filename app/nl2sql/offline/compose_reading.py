@@ -343,6 +343,8 @@ def read_parts(
                 r"\bdays?\b", text
             ):
                 p.noun_disciplines = True
+    if p.disciplines and re.search(r"\b(?:how many|number of) times\b", r.text):
+        p.noun_disciplines = True  # "how many times did I do yoga": sessions, not days
     # a workout noun with what ties it into the sentence: "per workout", "my workouts", "how
     # many workouts", "the longest workout"; a bare one ("calories do I burn workout") is left
     # over, and the question declined

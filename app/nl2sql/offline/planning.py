@@ -32,7 +32,8 @@ TREND_WINDOW_DAYS = 30  # "is my readiness improving?" without a span looks at t
 OVERTRAINING_WINDOW_DAYS = 7
 # "when was my best ...", "which day ...": the one top day, not five
 _SINGULAR_TOP = re.compile(
-    r"\bwhen (?:did|was|were)\b|\b(?:which|what) (?:day|night|date)\b|\bday\b"
+    r"\bwhen (?:did|was|were)\b|\b(?:which|what) (?:day|night|date)\b|\b(?:day|night)\b"
+    r"|\band when\b|\bwhen\W*$"  # "my lowest readiness this year, and when?"
 )
 
 # how an aggregate reads in a sentence (the answers and the interpretation line)
@@ -213,7 +214,9 @@ def choose(r: Reading, as_of: date) -> Plan:
     if r.cue("count") and not r.cue("top_n"):
         return plan("count")
     superlative = [a for a in r.aggregates if a in ("max", "min", "best", "worst")]
-    if len(metrics) == 1 and (r.cue("top_n") or (superlative and r.cue("top_hint"))):
+    # "on what day ...", "... and when?": the day with its value (the list cue may hold the words)
+    singular = _SINGULAR_TOP.search(r.base) is not None
+    if len(metrics) == 1 and (r.cue("top_n") or (superlative and (r.cue("top_hint") or singular))):
         top = r.cue("top_n")
         words = [a for a in r.aggregates if a in ("max", "min", "best", "worst")]
         if top:
@@ -222,7 +225,7 @@ def choose(r: Reading, as_of: date) -> Plan:
         else:
             limit = (
                 1
-                if _SINGULAR_TOP.search(r.base)
+                if singular
                 and not re.search(r"\b(?:days|nights|dates|scores)\b", r.base)
                 else 5
             )
