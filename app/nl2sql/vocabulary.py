@@ -36,7 +36,7 @@ METRICS: tuple[Metric, ...] = (
             r"sleep scores?",
             r"how well (?:did )?i (?:sleep|slept)",
             # not "sleep the most": that is hours (below)
-            r"(?<!longest )(?<!shortest )sleep(?! (?:the )?(?:most|least|longest|shortest|longer|less)\b)",
+            r"(?<!longest )(?<!shortest )sleep(?! (?:the )?(?:most|least|longest|shortest|longer|shorter|more|less)\b)",
             r"slept well",
         ),
     ),
@@ -51,7 +51,7 @@ METRICS: tuple[Metric, ...] = (
             r"how (?:long|much) (?:did |do )?i (?:sleep|slept)",
             r"how much sleep",
             # "which night did I sleep the most": hours; the rank word stays for the ranking
-            r"(?:sleep|slept)(?= (?:the )?(?:most|least|longest|shortest)\b)",
+            r"(?:sleep|slept)(?= (?:the )?(?:most|least|longest|shortest|more|less|longer|shorter)\b)",
             # "my longest sleep": its hours, not its score
             r"(?<=longest )(?:sleep|nights? of sleep|nights?)|(?<=shortest )(?:sleep|nights? of sleep|nights?)",
             r"slept",

@@ -66,6 +66,10 @@ def owns(p: _Parts, spans: int = 0) -> bool:
         or p.recency
         or p.count_n
         or (p.compare and spans == 2 and (p.total or bool(p.workout_noun)))
+        # a kind of workout with a day's workout sum ("calories on the bike") or a workout's
+        # length ranked ("the longest I've ridden"): that kind's workouts, not its days
+        or (p.disciplines and any(m.name in _AS_WORKOUT for m, _, _ in p.measures))
+        or (p.disciplines and any(m for _, m, _ in p.rank))
     )
 
 
@@ -169,6 +173,25 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             )
         entity = "day"  # "how many days did I ride": days with a ride, not rides
         p.workout_noun, p.noun_disciplines, p.which_workout = [], False, False
+    if (
+        entity == "day"
+        and p.disciplines
+        and p.offset is None
+        and any(m.name in _AS_WORKOUT for m, _, _ in p.measures)
+        and not re.search(r"\bdays?\b", r.text)
+        and not p.day_filters
+    ):
+        # "calories burned on the bike": the rides' calories; the day's total would add the
+        # other workouts of the days with a ride
+        entity = "workout"
+    if (
+        entity == "day"
+        and p.disciplines
+        and p.offset is None
+        and any(m for _, m, _ in p.rank)
+        and not p.day_filters
+    ):
+        entity = "workout"  # "the longest I've ridden": a ride, ranked by its length
     if night_measures and not p.corr:
         entity = "night"
     day_frames = p.frames & {"streak", "current_streak", "share", "last", "first", "since"}
@@ -317,6 +340,8 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
     rank = p.rank
     descending = rank[0][0] if rank else True
     rank_measure = next((BY_NAME[m] for _, m, _ in rank if m), None)
+    if rank_measure is not None and any(m.name == "workout.distance_km" for m, _, _ in measures):
+        rank_measure = None  # "my longest ride distance": the distance ranks, not the length
     measure = measures[0][0] if measures else None
     other = measures[1][0] if len(measures) > 1 else None
     if len(measures) > 2 or (other is not None and not p.corr):
@@ -428,6 +453,12 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             return QueryPlan(**base, aggregation="count", measure=None, grouping=grouping)
         if measure is None:
             raise NotUnderstood(f"per {grouping}, of what?", _suggestion(p))
+        if agg == "avg" and measure.additive and re.search(r"\bhow (?:many|much)\b", r.text):
+            raise NotUnderstood(
+                f"each {grouping}'s total, or the average {grouping}?",
+                f'Ask "How many {measure.label} did I get each {grouping}?" or "On average, how '
+                f'many {measure.label} did I get per {grouping}?".',
+            )
         return QueryPlan(
             **base,
             aggregation=agg or ("sum" if measure.additive else "avg"),

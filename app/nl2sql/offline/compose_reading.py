@@ -80,7 +80,7 @@ _OWN_FILLER = frozenset(
     """ever single one often did do does have has had i my the a an was were is be been
     produce produced generate generated burn burned burnt take took taken done get got go went
     walk walked spend spent
-    like usually typically how what when which that there up overall all time""".split()
+    like usually typically how what when which that there up overall all""".split()
 )
 _FRAMES: tuple[tuple[str, str], ...] = (
     (
@@ -343,8 +343,10 @@ def read_parts(
                 r"\bdays?\b", text
             ):
                 p.noun_disciplines = True
-    if p.disciplines and re.search(r"\b(?:how many|number of) times\b", r.text):
+    if p.disciplines and re.search(r"\b(?:how many|number of) times\b|\bhow often\b", r.text):
         p.noun_disciplines = True  # "how many times did I do yoga": sessions, not days
+        if _claim(r, r"\bhow often\b"):
+            p.how_many = True
     # a workout noun with what ties it into the sentence: "per workout", "my workouts", "how
     # many workouts", "the longest workout"; a bare one ("calories do I burn workout") is left
     # over, and the question declined

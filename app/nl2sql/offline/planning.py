@@ -61,6 +61,8 @@ class Plan:
     descending: bool = True
     spans: tuple[Span, ...] = ()
     next_day_metric: Metric | None = None
+    # "how many steps did I average per week": one number, the mean of the weeks' totals
+    period_totals: bool = False
 
 
 def plan_question(question: str, as_of: date) -> Plan:
@@ -260,7 +262,15 @@ def choose(r: Reading, as_of: date) -> Plan:
             and re.search(r"\b(?:what|how) (?:is|are)\b", r.text)
         ):
             return plan("latest", metrics=metrics)  # "what's my readiness?": the latest
-        return plan("aggregate", metrics=metrics, aggregate=aggregate, grouping=r.grouping)
+        period_totals = (
+            r.grouping in ("week", "month")
+            and aggregate == "avg"
+            and len(metrics) == 1
+            and metrics[0].additive
+            and re.search(r"\bhow (?:many|much)\b", r.text) is not None
+        )
+        return plan("aggregate", metrics=metrics, aggregate=aggregate, grouping=r.grouping,
+                    period_totals=period_totals)
     raise NotUnderstood("I found no measure or question I know in it", suggestion(r))
 
 
@@ -317,7 +327,7 @@ def averages_period_totals(plan: Plan) -> bool:
     """"Average workouts per week", "average weekly output": the mean of the weeks' totals (one
     number), not each week's daily mean. Only for what a day adds up as training (workouts,
     their minutes and output); "average steps per month" stays each month's daily mean."""
-    return (
+    return plan.period_totals or (
         plan.grouping in ("week", "month")
         and plan.aggregate == "avg"
         and len(plan.metrics) == 1
