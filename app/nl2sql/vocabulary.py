@@ -80,7 +80,7 @@ METRICS: tuple[Metric, ...] = (
         "temperature deviation",
         (
             r"(?:body )?temperature(?: deviations?)?",
-            r"temp",
+            r"temp(?: deviations?)?",
         ),
         unit=" °C",
         higher_is_better=False,

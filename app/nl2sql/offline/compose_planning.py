@@ -97,7 +97,7 @@ def _threshold(
     else:
         op = "ge"
     name = None
-    if unit in ("minutes", "minute", "mins"):
+    if unit in ("minutes", "minute", "mins", "min"):
         name = "workout.duration_min" if entity == "workout" else "workout_minutes"
     elif unit in ("hours", "hour", "hrs"):
         # a workout's hours, a day's hours of workouts ("worked out for more than 2 hours"), or
@@ -196,11 +196,11 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         entity = "night"
     day_frames = p.frames & {"streak", "current_streak", "share", "last", "first", "since"}
     share_of_workouts = "share" in p.frames and re.search(
-        r"\b(?:percentage|percent|share|fraction|proportion|%) of (?:my |all )?(?:workouts|rides|sessions)\b",
+        r"(?:\bpercentage|\bpercent|\bshare|\bfraction|\bproportion|%) of (?:my |all )?(?:workouts|rides|sessions)\b",
         r.text,
     )
     per_workout_threshold = any(
-        (m["unit"] or "") in ("minutes", "minute", "mins", "kj") for m, _ in p.thresholds
+        (m["unit"] or "") in ("minutes", "minute", "mins", "min", "kj") for m, _ in p.thresholds
     )
     if (
         day_frames
@@ -234,7 +234,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
 
     within: list[Filter] = []
     subject = re.search(
-        r"\b(?:percentage|percent|share|fraction|proportion|%) of (?:(?:my|all|the) )?"
+        r"(?:\bpercentage|\bpercent|\bshare|\bfraction|\bproportion|%) of (?:(?:my|all|the) )?"
         r"(?:[\w ]+? )??(?:days|nights|workouts|rides|sessions|runs|classes)\b",
         r.text,
     )

@@ -52,12 +52,12 @@ _NOUN_AFTER = frozenset(
 _CMP_WORDS = {
     "gt": r"longer than|more than|greater than|higher than|over|above|exceeding",
     "lt": r"shorter than|less than|fewer than|lower than|under|below",
-    "ge": r"at least|hit|hitting|reached|reach",
+    "ge": r"at least|hit|hitting|reached|reach|get|got",  # "did I get 10k steps"
     "le": r"at most",
 }
-_UNITS = r"%|percent|hours?|hrs|minutes?|mins|kj|watts?|steps?|bpm|ms|kcal|calories"
+_UNITS = r"%|percent|hours?|hrs|minutes?|mins?|kj|watts?|steps?|bpm|ms|kcal|calories"
 _THRESHOLD = re.compile(
-    r"\b(?:(?:was|is|been|were|had|have|has|of|slept|sleep|sleeping|dropped|drop|dip|dipped|fell|fall|went|go|got|get|did i|i) )*"
+    r"\b(?:(?:was|is|been|were|had|have|has|of|slept|sleep|sleeping|dropped|drop|dip|dipped|fell|fall|went|go|did i|i) )*"
     rf"(?:(?P<cmp>{'|'.join(_CMP_WORDS.values())}) )?(?P<num>\d+(?:\.\d+)?) ?(?P<unit>{_UNITS})?"
     r"(?: (?P<post>or more|or higher|or above|or over|and up|or less|or lower|or below))?"
     r"(?: of (?P<of>output|sleep|steps))?(?!\w)"
@@ -154,6 +154,8 @@ _DAYS_LATER = re.compile(r"\b(?P<window>(?:in |within |during |over )?the |withi
 MAX_OFFSET_DAYS = 28
 _RANK = (
     (True, r"\blongest\b(?! distance)", "workout.duration_min"),
+    (True, r"\bfastest\b", "workout.avg_speed_kph"),
+    (False, r"\bslowest\b", "workout.avg_speed_kph"),
     (False, r"\bshortest\b", "workout.duration_min"),
     (True, r"\b(?:the )?(?:highest|most|biggest|largest|best|top|max(?:imum)?|longest(?= distance))\b", ""),
     (False, r"\b(?:the )?(?:lowest|least|fewest|smallest|worst|min(?:imum)?)\b", ""),
@@ -363,11 +365,15 @@ def read_parts(
         if day_measure.match(after) and not (averaged and averaged_ok.match(after)):
             continue
         counted = bool(before) and (before[0].isdigit() or before[0] in _COUNT_WORDS)
+        after_instructor = bool(before) and any(
+            normalize(name).split()[-1] == before[0] for name, _ in p.instructors
+        )
         if (
             match.group().startswith(_NOUN_STARTS)
             or not before
             or before[0] in _NOUN_AFTER
             or counted  # "5 most recent workouts", "my last 5 workouts"
+            or after_instructor  # "how many Ben Alldis classes"
         ):
             r.mark(match.start(), match.end())
             p.workout_noun.append(match.start())

@@ -94,6 +94,7 @@ _VERBS = (
 _UNIT = r"(?: ?(?P<unit>hours?|hrs|h|steps?|minutes?|mins|kj|watts?|w|bpm|ms|kcal|calories))?"
 _THRESHOLD = re.compile(
     rf"\b{_VERBS}(?P<cmp>{'|'.join(_COMPARATORS.values())}) (?P<num>\d+(?:\.\d+)?){_UNIT}\b"
+    r"(?: of (?:sleep|output|steps)\b)?"  # "more than 8 hours of sleep": the unit's measure
     rf"|\b{_VERBS}(?P<num2>\d+(?:\.\d+)?){_UNIT.replace('unit', 'unit2')}"
     r"(?: (?P<post>or more|or higher|or above|or over|and up|and above|or less|or lower|or below|"
     r"or fewer)|(?P<plus>\+))"
@@ -206,7 +207,7 @@ _CUES = {
     "list": r"\b(?:show|list|find|give)\b(?=.*\b(?:days?|nights?|dates?)\b)"
     # a question that starts "show my readiness ...": the days' values, not one number
     r"|^(?:please )?(?:show|list|display)(?: me)?(?= (?:my|all|the)\b)"
-    r"|^(?:the |my )?(?=days (?:with|where|when|that|on which)\b)"
+    r"|^(?:the |my )?(?=days (?:with|where|when|that|on which|i)\b)"
     r"|\b(?:which|what) (?:days?|nights?|dates?)\b|\bwhen (?:did|was|were|do|is)\b",
     "top_n": r"\b(?:top|bottom) (?P<n1>\d+)\b|\b(?P<n2>\d+) (?:best|worst|highest|lowest|top|bottom)\b",
     "top_hint": r"\b(?:days?|nights?|dates?|scores)\b|\bwhen (?:did|was|were)\b|\bwhich day\b"
