@@ -90,6 +90,9 @@ def _shift_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+LATELY_DAYS = 14  # "lately", "recently", "these days"
+
+
 def _rolling(as_of: date, count: int, unit: str, label: str) -> Span:
     if unit == "day":
         first = as_of - timedelta(days=count - 1)
@@ -113,6 +116,16 @@ def _calendar_unit(as_of: date, unit: str, back: int) -> tuple[date, date]:
 
 def _clamped(first: date, last: date, as_of: date, label: str) -> Span:
     return Span(first, min(last, as_of), label)
+
+
+def _quarter(quarter: int, year: int | None, as_of: date) -> Span:
+    """Q1..Q4 of `year`, else the latest one that has started by as_of."""
+    first_month = 3 * quarter - 2
+    if year is None:
+        year = as_of.year if first_month <= as_of.month else as_of.year - 1
+    first = date(year, first_month, 1)
+    last = _shift_months(first, 3) - timedelta(days=1)
+    return _clamped(first, last, as_of, f"Q{quarter} {year}")
 
 
 def _month_span(month: int, year: int | None, as_of: date) -> Span:
@@ -271,6 +284,19 @@ _PATTERNS: list[tuple[str, _Handler]] = [
         lambda m, a, p: _clamped(date(int(m[1]), 1, 1), date(int(m[1]), 12, 31), a, m[1]),
     ),
     (r"\b(?:of |in |over )?all time\b|\bever\b", lambda m, a, p: Span(None, a, "all time")),
+    # "hrv lately?": the last two weeks, said in the interpretation (not every day there is)
+    (
+        r"\b(?:lately|(?<!most )recently|these days|of late)\b",
+        lambda m, a, p: _rolling(a, LATELY_DAYS, "day", f"lately (the last {LATELY_DAYS} days)"),
+    ),
+    (
+        r"\b(?:in |over |during )?(?:the )?(?:past|last) fortnight\b",
+        lambda m, a, p: _rolling(a, 14, "day", "the last 14 days"),
+    ),
+    (
+        r"\b(?:in |during )?q([1-4])(?: (20\d{2}))?\b",
+        lambda m, a, p: _quarter(int(m[1]), int(m[2]) if m[2] else None, a),
+    ),
 ]
 _COMPILED = [(re.compile(pattern), handler) for pattern, handler in _PATTERNS]
 

@@ -159,7 +159,7 @@ METRICS: tuple[Metric, ...] = (
         "workout heart rate",
         (
             r"workout heart rates?",
-            r"max(?:imum)? heart rates?",
+            # not "max heart rate": that is a person's maximum, which no table holds
             r"training heart rates?",
         ),
         unit=" bpm",

@@ -196,6 +196,12 @@ def test_the_guard_adds_or_caps_the_row_limit(sql: str, limit: str, lake_env: di
             [("2025-03-02", "2025-03-31"), ("2025-01-31", "2025-03-01")],
         ),
         ("may i ask", []),  # "may" is a month only where a date says so
+        ("hrv lately", [("2025-03-18", "2025-03-31")]),  # the last 14 days
+        ("when did i most recently ride", []),  # "most recently" is "when did I last"
+        ("the past fortnight", [("2025-03-18", "2025-03-31")]),
+        ("in q1", [("2025-01-01", "2025-03-31")]),
+        ("in q4", [("2024-10-01", "2024-12-31")]),  # the latest Q4 that has begun
+        ("q2 2024", [("2024-04-01", "2024-06-30")]),
     ],
 )
 def test_relative_dates_resolve_against_as_of(text: str, spans: list[tuple[str, str]]) -> None:
@@ -509,6 +515,10 @@ def test_offline_accuracy_on_the_paraphrase_families(lake_env: dict, questions: 
         ("How many hours did I ride in February?", "How many did I ride in February?"),
         ("How many workouts did I do each week in March?", "How many workouts did I do in March?"),
         ("How far did I ride last month?", "How did I ride last month?"),
+        ("What's my average HRV lately?", "What's my average HRV?"),
+        ("Average sleep score the night before a ride", "Average sleep score a ride"),
+        ("How many calories did I burn per ride in February?",
+         "How many calories did I burn ride in February?"),
     ],
 )
 def test_a_dropped_word_never_gives_the_same_sql(question: str, without: str) -> None:

@@ -31,7 +31,7 @@ from datetime import date
 
 from app.nl2sql.errors import NotUnderstood
 from app.nl2sql.offline.compose_plan import Filter, NotMine, QueryPlan
-from app.nl2sql.offline.compose_planning import _compose, _suggestion, owns
+from app.nl2sql.offline.compose_planning import _BARE_HEART_RATE, _compose, _suggestion, owns
 from app.nl2sql.offline.compose_reading import leftovers, read_parts
 from app.nl2sql.offline.compose_sql import COUNTABLE, DIALECT, build
 from app.nl2sql.offline.reading import _CUES
@@ -49,9 +49,6 @@ __all__ = [
     "read_parts",
 ]
 
-_BARE_HEART_RATE = re.compile(
-    r"(?<!resting )(?<!workout )(?<!training )(?<!max )(?<!maximum )\bheart rates?\b(?! variability)"
-)
 
 
 _PER_PERIOD = re.compile(r"\b(?:per|a|each|every) (?:week|month)\b(?=.*\b(?:on )?average\b)|"

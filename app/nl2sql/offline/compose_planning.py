@@ -31,6 +31,16 @@ _AS_WORKOUT = {
 }
 
 
+# "heart rate" alone: resting, or during workouts?
+_BARE_HEART_RATE = re.compile(
+    r"(?<!resting )(?<!workout )(?<!training )\bheart rates?\b(?! variability)"
+)
+
+# measures of a night, stored on the day whose morning it ends
+_SLEEP_MEASURES = (
+    "sleep_score", "total_sleep_hours", "night.deep_sleep_hours", "night.spo2_average_pct",
+)
+
 _OWNED_FRAMES = {
     "last",
     "first",
@@ -296,6 +306,17 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
                 'Ask e.g. "Show me days with readiness below 70" or "How many workout days had '
                 'readiness below 70?".',
             )
+    for i, (m, s_, e_) in enumerate(measures):
+        if m.name == "resting_hr" and _BARE_HEART_RATE.match(r.text, s_):
+            if entity == "workout":  # "average heart rate with Robin Arzon": in those workouts
+                measures[i] = (BY_NAME["workout.avg_hr"], s_, e_)
+            elif p.disciplines or p.instructors or p.offset:
+                raise NotUnderstood(
+                    "'heart rate' could be your resting heart rate on those days or your heart "
+                    "rate in those workouts",
+                    'Ask e.g. "average resting heart rate on ride days" or "average heart rate '
+                    'in my rides".',
+                )
     if entity == "workout":
         measures = [(BY_NAME.get(_AS_WORKOUT.get(m.name, ""), m), s_, e_) for m, s_, e_ in measures]
         measures = [
@@ -327,6 +348,17 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             "I read 'the day after' each day that meets a condition, not after one ranked workout",
             'Ask e.g. "What is my average readiness the day after a ride?".',
         )
+    day_sums = ("workout_minutes", "workout_hours", "total_output_kj", "workout_calories",
+                "workout_count")
+    for group in (anchor, filters if entity == "day" else []):
+        if {f.kind for f in group} >= {"discipline"} and any(
+            f.kind == "cmp" and f.measure in day_sums for f in group
+        ):
+            raise NotUnderstood(
+                "the day's minutes and output add up all its workouts, not just that kind",
+                'Ask e.g. "... the day after a ride" or "... the day after more than 45 minutes '
+                'of workouts".',
+            )
     kinds = {f.kind for f in anchor}
     if "discipline" in kinds and any(
         f.kind == "cmp" and f.measure in ("workout_minutes", "total_output_kj") for f in anchor
@@ -353,6 +385,17 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             )
         other = None
     agg = p.aggs[0] if p.aggs else None
+    if (
+        p.offset is not None
+        and p.offset[0] == -1
+        and measure is not None
+        and measure.name in _SLEEP_MEASURES
+        and re.match(r"(?:on )?(?:the )?nights? before\b", r.text[p.offset[1] :])
+        and not p.corr
+    ):
+        # "sleep on the night before a ride": the night of day d ends on its morning, so the
+        # night before a ride is the ride day's own night (the day before would be d - 1's)
+        filters, anchor, p.offset = filters + anchor, [], None
     base = dict(entity=entity, filters=tuple(filters), span=span, anchor=tuple(anchor))
     if p.offset:
         base["offset"] = p.offset[0]
@@ -437,8 +480,20 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         )
     if frames & {"instructor_rank", "type_rank"}:
         grouping = "instructor" if "instructor_rank" in frames else "discipline"
-        if measure is not None:
-            raise NotUnderstood("I rank instructors and workout types by how often", _suggestion(p))
+        target = measure or rank_measure
+        if target is not None:
+            # "which instructor's rides are longest on average": the highest mean per group
+            if agg != "avg" and target.additive:
+                raise NotUnderstood(
+                    f"ranked by the average {target.label} or the total?",
+                    f'Ask e.g. "Which instructor\'s rides have the highest average {target.label}?".',
+                )
+            if rank and not rank[0][1] and re.search(r"\b(?:best|worst)\b", r.text):
+                descending = descending == target.higher_is_better
+            return QueryPlan(
+                **base, aggregation="avg", measure=target, grouping=grouping,
+                descending=descending, limit=1,
+            )
         return QueryPlan(
             **base, aggregation="count", measure=None, grouping=grouping, descending=True, limit=1
         )
@@ -531,6 +586,12 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             p.which_workout
             or re.search(r"\bwhich\b", r.text) is not None
             or (rank_measure is not None and measure is None)
+            # "my worst ride by output", "the highest output ride": that one workout
+            or re.search(
+                r"\b(?:best|worst|highest|lowest|top|biggest|hardest|easiest|longest|shortest"
+                r"|fastest|slowest)(?: \w+){0,2} (?:ride|run|walk|workout|session|class)\b",
+                r.text,
+            ) is not None
         )
         if entity == "workout" and (single or p.count_n):
             return QueryPlan(
@@ -551,11 +612,13 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         return QueryPlan(**base, aggregation="count", measure=None)
     if measure is None:
         raise NotUnderstood("I found no measure in the question", _suggestion(p))
-    if agg is None and p.total and measure is not None and measure.additive:
+    if agg is None and p.total and measure is not None and measure.additive and not p.per_workout:
         agg = "sum"  # "total output on rides": "total" was read with the measure's name
     if agg is None:
         if p.offset:
             agg = "avg"
+        elif p.per_workout and entity == "workout":
+            agg = "avg"  # "how many calories did I burn per ride": a ride's, on average
         elif re.search(r"\bhow (?:many|much|far)\b", r.text) and measure.additive:
             agg = "sum"
         elif span.single_day and entity != "workout":

@@ -35,6 +35,11 @@ DIALECT = "trino"
 COUNTABLE = "countable_workouts"
 
 
+# the core table's columns that add up a day's workouts (a rest day adds 0)
+_WORKOUT_SUMS = ("workout_minutes", "workout_hours", "total_output_kj", "workout_calories",
+                 "workout_count")
+
+
 def _lit_date(day: date) -> exp.Expression:
     return exp.cast(exp.Literal.string(day.isoformat()), "date")
 
@@ -334,7 +339,17 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
     if m.observed_when_positive and a != "sum":
         where.append(exp.GT(this=value.copy(), expression=exp.Literal.number(0)))
     name = f"{a}_{m.output}"
-    tree = exp.select(exp.alias_(_agg(a, value), name)).from_(relation).where(exp.and_(*where))
+    metric = _agg(a, value)
+    if a == "sum" and (plan.entity == "workout" or m.name in _WORKOUT_SUMS):
+        # no workout in the span is 0 minutes or kJ, not "no data"; on the core table only
+        # when the span has days at all
+        metric = exp.Coalesce(this=metric, expressions=[exp.Literal.number(0)])
+        if plan.entity != "workout":
+            metric = exp.If(
+                this=exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0)),
+                true=metric,
+            )
+    tree = exp.select(exp.alias_(metric, name)).from_(relation).where(exp.and_(*where))
     return _with(tree, relation, cte), relation, f"{{{name}}}{m.unit}."
 
 

@@ -36,6 +36,9 @@ _SINGULAR_TOP = re.compile(
     r"|\band when\b|\bwhen\W*$"  # "my lowest readiness this year, and when?"
 )
 
+# the core table's columns that add up every workout of a day
+_DAY_WORKOUT_SUMS = ("workout_minutes", "total_output_kj", "workout_calories", "workout_count")
+
 # how an aggregate reads in a sentence (the answers and the interpretation line)
 AGGREGATE_WORDS = {
     "avg": "average",
@@ -105,6 +108,24 @@ def choose(r: Reading, as_of: date) -> Plan:
 
     def plan(family: str, **kwargs) -> Plan:
         return Plan(family, kwargs.pop("span", span), explicit, conditions, **kwargs)
+
+    if any(c.kind == "discipline" for c in conditions) and any(
+        c.kind == "threshold" and c.column in _DAY_WORKOUT_SUMS for c in conditions
+    ):
+        # "days when I rode more than 45 minutes": a day's minutes add up all its workouts
+        raise NotUnderstood(
+            "a day's workout minutes, output and calories add up all its workouts, not just "
+            "one kind",
+            'Ask about the workouts, e.g. "How many rides over 45 minutes did I do?", or about '
+            'the day, e.g. "average resting heart rate on days with more than 45 workout '
+            'minutes".',
+        )
+    weekdays = {c.value for c in conditions if c.kind == "day_of_week"}
+    if len(weekdays) > 1:  # "Fridays vs Saturdays": no day is both
+        raise NotUnderstood(
+            "two weekdays at once; I compare them by weekday",
+            'Ask e.g. "What is my average sleep score by weekday?".',
+        )
 
     if r.cue("overtraining"):
         if not explicit:

@@ -168,7 +168,7 @@ _GROUPINGS = (
 _NEUTRAL = (  # phrases that change nothing: the day is already the unit
     # ("per ride" is not one: two rides on a day are two; the compositional reading has it)
     r"\b(?:per|a|each) day\b|\bdaily\b|\bon days with\b"
-    r"|\bfor me\b|\bso far\b|\bin general\b|\brecently\b|\blately\b"
+    r"|\bfor me\b|\bso far\b|\bin general\b"
 )
 
 _CUES = {
@@ -200,7 +200,9 @@ _CUES = {
     r"|\bincreasing\b|\bdecreasing\b|\bup\b|\bdown\b",
     "series": r"\btrend(?:s|ed|ing)?\b|\bover time\b|\bprogress(?:ion|ed|ing)?\b|\bevolved?\b"
     r"|\bhistory\b|\bchanged?\b",
-    "count": r"\bhow many (?:\w+ ){0,3}?(?:days|nights|mornings)\b|\bhow often\b"
+    # not "how many steps on days I did yoga": a measure on those days
+    "count": r"\bhow many (?:(?!(?:on|in|during|for|across)\b)\w+ ){0,3}?(?:days|nights|mornings)\b"
+    r"|\bhow often\b"
     r"|\bnumber of (?:days|nights)\b"
     r"|\bcount (?:of )?(?:the )?days\b",
     # only the verb is claimed: the words between may matter ("show me my best sleep days")
