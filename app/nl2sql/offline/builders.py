@@ -196,6 +196,8 @@ def build_aggregate(plan: Plan, scope: Scope) -> Built:
 
 def _average_period_total(plan: Plan, scope: Scope) -> Built:
     metric = plan.metrics[0]
+    if plan.grouping == "week":
+        return _average_weekly_total(plan, scope)
     totals = (
         exp.select(
             exp.alias_(_group_key(plan.grouping), "period"),
@@ -219,6 +221,34 @@ def _average_period_total(plan: Plan, scope: Scope) -> Built:
         f"{{{name}}}{metric.unit} a {plan.grouping} on average, over {{{plan.grouping}s}} "
         f"{plan.grouping}s.",
     )
+
+
+def _average_weekly_total(plan: Plan, scope: Scope) -> Built:
+    """"Workouts per week on average": the span's total over its length in weeks (days / 7),
+    so a span that starts or ends mid-week ("the last 6 weeks", March) counts part weeks as
+    parts, not as whole weeks. With no start, the span starts on the first day with data."""
+    metric = plan.metrics[0]
+    first = (
+        exp.cast(exp.Literal.string(plan.span.first.isoformat()), "date")
+        if plan.span.first is not None
+        else exp.Min(this=exp.column("day"))
+    )
+    last = exp.cast(exp.Literal.string(plan.span.last.isoformat()), "date")
+    days = exp.Add(
+        this=exp.DateDiff(this=last, expression=first, unit=exp.var("DAY")),
+        expression=exp.Literal.number(1),
+    )
+    weeks = exp.paren(exp.Div(this=exp.cast(days, "double"), expression=exp.Literal.number(7)))
+    name = f"avg_weekly_{metric.column}"
+    tree = (
+        exp.select(
+            exp.alias_(exp.Div(this=exp.Sum(this=exp.column(metric.column)), expression=weeks), name),
+            exp.alias_(exp.Round(this=weeks.copy(), decimals=exp.Literal.number(1)), "weeks"),
+        )
+        .from_(CORE)
+        .where(_and(_base(plan, scope)))
+    )
+    return tree, CORE, f"{{{name}}}{metric.unit} a week on average, over {{weeks}} weeks."
 
 
 def build_count(plan: Plan, scope: Scope) -> Built:

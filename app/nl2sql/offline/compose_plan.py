@@ -76,7 +76,12 @@ class QueryPlan:
             "count": f"number of {what if not m else self.entity + 's'}",
             "share": f"share (%) of {'workouts' if self.entity == 'workout' else 'days'}",
             "streak": "longest run of consecutive days",
-            "current_streak": "consecutive days up to today (or yesterday)",
+            "current_streak": (
+                "consecutive nights up to last night"
+                if any(f.kind == "cmp" and f.measure in ("sleep_score", "total_sleep_hours")
+                       for f in self.filters)
+                else "consecutive days up to today (or yesterday)"
+            ),
             "last": "the latest day",
             "since": "days since the latest day",
             "first": "the first day",

@@ -494,8 +494,10 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
                 **base, aggregation="avg", measure=target, grouping=grouping,
                 descending=descending, limit=1,
             )
+        # "which instructor did I ride with the least": the fewest
         return QueryPlan(
-            **base, aggregation="count", measure=None, grouping=grouping, descending=True, limit=1
+            **base, aggregation="count", measure=None, grouping=grouping,
+            descending=descending, limit=1,
         )
     if frames & {"by_instructor", "by_discipline"}:
         grouping = "instructor" if "by_instructor" in frames else "discipline"
@@ -619,6 +621,13 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             agg = "avg"
         elif p.per_workout and entity == "workout":
             agg = "avg"  # "how many calories did I burn per ride": a ride's, on average
+        elif (
+            entity == "day"
+            and filters
+            and measure.additive
+            and re.search(r"\bhow (?:many|much) (?:\w+ ){1,3}?do i\b", r.text)
+        ):
+            agg = "avg"  # "how many steps do I take on rest days": a typical such day
         elif re.search(r"\bhow (?:many|much|far)\b", r.text) and measure.additive:
             agg = "sum"
         elif span.single_day and entity != "workout":

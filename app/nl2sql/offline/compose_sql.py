@@ -377,9 +377,23 @@ def _build_streak(
         )
     ).from_("streaks")
     if plan.aggregation == "current_streak":
-        tree = tree.where(
-            exp.GTE(this=_col("last_day"), expression=_lit_date(plan.span.last - timedelta(days=1)))
-        )
+        today = plan.span.last
+        ends = exp.GTE(this=_col("last_day"), expression=_lit_date(today - timedelta(days=1)))
+        nights = [BY_NAME[f.measure] for f in plan.filters
+                  if f.kind == "cmp" and f.measure in ("sleep_score", "total_sleep_hours")]
+        if nights:
+            # today's row holds last night, which is over: a run that stopped yesterday is
+            # broken unless today has no sleep yet (a day's steps or workout may still come)
+            slept_today = exp.Exists(
+                this=exp.select(exp.Literal.number(1)).from_(CORE).where(exp.and_(
+                    _col("person_id").eq(exp.Literal.string(person)),
+                    _col("day").eq(_lit_date(today)),
+                    *[exp.not_(exp.Is(this=_col(m.column), expression=exp.null())) for m in nights],
+                ))
+            )
+            ends = exp.and_(ends, exp.or_(_col("last_day").eq(_lit_date(today)),
+                                          exp.not_(slept_today)))
+        tree = tree.where(ends)
     tree = tree.with_("runs", as_=runs).with_("streaks", as_=grouped)
     return tree, CORE, "{days} days."
 

@@ -36,6 +36,9 @@ _SINGULAR_TOP = re.compile(
     r"|\band when\b|\bwhen\W*$"  # "my lowest readiness this year, and when?"
 )
 
+# "how many steps do I take ...": a habit, asked of a typical day (not "did I": a total)
+_HABITUAL = re.compile(r"\bhow (?:many|much) (?:\w+ ){1,3}?do i\b")
+
 # the core table's columns that add up every workout of a day
 _DAY_WORKOUT_SUMS = ("workout_minutes", "total_output_kj", "workout_calories", "workout_count")
 
@@ -64,7 +67,7 @@ class Plan:
     descending: bool = True
     spans: tuple[Span, ...] = ()
     next_day_metric: Metric | None = None
-    # "how many steps did I average per week": one number, the mean of the weeks' totals
+    # "how many steps did I average per week": one number, the total over the span's weeks
     period_totals: bool = False
 
 
@@ -313,6 +316,10 @@ def _aggregate(reading: Reading, metric: Metric) -> str:
             return "max" if _descending(word, metric) else "min"
     if "avg" in reading.aggregates:
         return "avg"
+    if reading.cue("how_many") and metric.additive and _HABITUAL.search(reading.text) and (
+        reading.conditions
+    ):
+        return "avg"  # "how many steps do I take on rest days": a typical such day
     if "sum" in reading.aggregates or (reading.cue("how_many") and metric.additive):
         return "sum"
     # no aggregate word: a sum for counts (steps, output), an average for scores; per weekday
@@ -345,8 +352,8 @@ def rationale(plan: Plan) -> str:
 
 
 def averages_period_totals(plan: Plan) -> bool:
-    """"Average workouts per week", "average weekly output": the mean of the weeks' totals (one
-    number), not each week's daily mean. Only for what a day adds up as training (workouts,
+    """"Average workouts per week", "average weekly output": one number, not each week's daily
+    mean (per week the span's total over its weeks, per month the mean of the months' totals). Only for what a day adds up as training (workouts,
     their minutes and output); "average steps per month" stays each month's daily mean."""
     return plan.period_totals or (
         plan.grouping in ("week", "month")
@@ -364,7 +371,11 @@ def interpretation(plan: Plan) -> str:
     word = AGGREGATE_WORDS.get(plan.aggregate, "")
     per = f" per {plan.grouping.replace('_', ' ')}" if plan.grouping else ""
     if averages_period_totals(plan):
-        per = f" per {plan.grouping} (the mean of the {plan.grouping}s' totals)"
+        per = (
+            " per week (the total over the span's weeks)"
+            if plan.grouping == "week"
+            else f" per {plan.grouping} (the mean of the {plan.grouping}s' totals)"
+        )
     text = {
         "aggregate": f"{word} {labels}{per}",
         "value": labels,
