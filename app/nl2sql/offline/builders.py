@@ -286,7 +286,9 @@ def build_top(plan: Plan, scope: Scope) -> Built:
         exp.select(exp.column("day"), exp.column(metric.column))
         .from_(CORE)
         .where(_and(conditions))
-        .order_by(order, exp.Ordered(this=exp.column("day")))
+        # "which day ... best": a tie goes to the latest day, as in the compositional reading;
+        # a list of the top days shows tied days in calendar order
+        .order_by(order, exp.Ordered(this=exp.column("day"), desc=plan.limit == 1))
         .limit(plan.limit)
     )
     which = "highest" if plan.descending else "lowest"
