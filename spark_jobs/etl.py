@@ -173,8 +173,10 @@ def _empty_quarantine(spark: SparkSession) -> DataFrame:
 
 
 def _reset(lake: Lake) -> None:
-    """--full: drop everything derived from bronze (bronze and the ingestion log stay)."""
-    for prefix in (SILVER, GOLD, f"{OPS}/{QUARANTINE}", f"{OPS}/{ETL_OBJECTS}"):
+    """--full: drop everything derived from bronze (bronze and the ingestion log stay). The
+    processed marks go first: a crash part way leaves every object to be built again, never
+    marks without the tables they stand for."""
+    for prefix in (f"{OPS}/{ETL_OBJECTS}", SILVER, GOLD, f"{OPS}/{QUARANTINE}"):
         lake.delete_prefix(prefix)
 
 
