@@ -98,8 +98,12 @@ async def _session(browser, url: str, question: str, ready, go) -> dict[str, Any
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = await context.new_page()
-        await page.goto(url, wait_until="commit")
+        opened = time.perf_counter()
+        # 20 sessions opened at once wait for the server to build each one's page in turn:
+        # Playwright's 30 s navigation default is not a limit of the dashboard
+        await page.goto(url, wait_until="commit", timeout=300_000)
         await page.get_by_text("Readiness").first.wait_for(timeout=300_000)
+        render_s = time.perf_counter() - opened
         await page.locator(".bk-tab", has_text="Ask").click()
         box = page.get_by_placeholder("Ask about your sleep")
         await box.wait_for(timeout=300_000)
@@ -112,7 +116,8 @@ async def _session(browser, url: str, question: str, ready, go) -> dict[str, Any
         start = time.perf_counter()
         await box.press("Enter")
         await answers.nth(before).wait_for(timeout=300_000)
-        return {"question": question, "answer_s": time.perf_counter() - start}
+        return {"question": question, "answer_s": time.perf_counter() - start,
+                "render_s": render_s}
     except Exception as exc:  # an unanswered session is a result of the benchmark, not a crash
         return {"question": question, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     finally:

@@ -431,6 +431,13 @@ def bench_sessions(home: Path, count: int, figures: list) -> None:
                               "same", f"{len(answered)}",
                               f"p50 {together['p50']:.2f} s, p95 {together['p95']:.2f} s",
                               together["p50"], "s"))
+    renders = [r["render_s"] for r in result["together"] if "render_s" in r]
+    if renders:
+        opened = percentiles(renders)
+        figures.append(Figure("7", "  their pages, opened at once: navigation to the rendered "
+                              "Overview", "same", f"{len(renders)}",
+                              f"p50 {opened['p50']:.1f} s, p95 {opened['p95']:.1f} s",
+                              opened["p50"], "s"))
     if alone:
         single = percentiles(alone)
         figures.append(Figure("7", "  the same questions, one session alone", "same",
