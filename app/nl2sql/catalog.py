@@ -14,6 +14,7 @@ of the Oura night tables (`oura_daily_spo2`, and `oura_sleep` summed per day).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from app.nl2sql.vocabulary import METRICS
@@ -242,6 +243,14 @@ NIGHT_MEASURES = (
     ),
 )
 MEASURES = DAY_MEASURES + WORKOUT_MEASURES + NIGHT_MEASURES
+# the core table's columns that add up every workout of a day (a rest day adds 0), by name
+DAY_WORKOUT_SUMS = (
+    "workout_minutes", "workout_hours", "total_output_kj", "workout_calories", "workout_count",
+)
+# a night's measures on the core table: the day whose morning the night ends holds them
+NIGHT_ON_DAY = ("sleep_score", "total_sleep_hours")
+# "how many steps do I take ...": a habit, asked of a typical day (not "did I": a total)
+HABITUAL = re.compile(r"\bhow (?:many|much) (?:\w+ ){1,3}?do i\b")
 BY_NAME = {m.name: m for m in MEASURES}
 
 # the silver columns a workout answer shows besides its measure

@@ -21,10 +21,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from biolake.delta_tables import list_tables
-from biolake.lake import GOLD, OPS, SILVER
+from biolake.lake import OPS
 from tests.support.cli import _cli_command, run_cli
-from tests.support.lakes import make_lake, read_delta
+from tests.support.lakes import make_lake, read_delta, snapshot
 
 pytestmark = pytest.mark.spark  # each `biolake etl` here starts a Spark of its own
 
@@ -39,15 +38,7 @@ RUN_TIME_COLUMNS = {
 
 
 def _snapshot(lake) -> dict[str, pd.DataFrame]:
-    tables = {}
-    for layer in (SILVER, GOLD, OPS):
-        for name in list_tables(lake, layer):
-            frame = read_delta(lake, layer, name)
-            frame = frame.drop(columns=[c for c in frame.columns if c in RUN_TIME_COLUMNS])
-            if not frame.empty:
-                frame = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
-            tables[f"{layer}.{name}"] = frame
-    return tables
+    return snapshot(lake, RUN_TIME_COLUMNS)
 
 
 def _inputs(real_fixtures: Path) -> list[tuple[str, ...]]:

@@ -17,15 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from biolake.delta_tables import list_tables
-from biolake.lake import GOLD, OPS, SILVER
 from ingest_workers.file_ingest import (
     ingest_apple_health,
     ingest_oura_saved_responses,
     ingest_peloton_csv,
 )
 from spark_jobs.etl import run_etl
-from tests.support.lakes import make_lake, read_delta
+from tests.support.lakes import make_lake, snapshot
 
 pytestmark = pytest.mark.spark
 
@@ -35,15 +33,7 @@ RUN_TIME_COLUMNS = {"quarantined_at", "processed_at", "started_at_log"}
 
 
 def _snapshot(lake) -> dict[str, pd.DataFrame]:
-    tables = {}
-    for layer in (SILVER, GOLD, OPS):
-        for name in list_tables(lake, layer):
-            df = read_delta(lake, layer, name)
-            df = df.drop(columns=[c for c in df.columns if c in RUN_TIME_COLUMNS])
-            if not df.empty:
-                df = df.astype(str).sort_values(list(df.columns)).reset_index(drop=True)
-            tables[f"{layer}.{name}"] = df
-    return tables
+    return snapshot(lake, RUN_TIME_COLUMNS)
 
 
 def _oura(real: Path, endpoint: str) -> list[dict]:

@@ -26,6 +26,23 @@ def read_delta(lake, layer: str, table: str):
     return DeltaTable(lake.table_uri(layer, table)).to_pandas()
 
 
+def snapshot(lake, run_time_columns: set[str]):
+    """Every silver, gold and _ops table as pandas, without the columns that record when the
+    pipeline ran, as sorted strings: two builds of the same input compare equal."""
+    from biolake.delta_tables import list_tables
+    from biolake.lake import GOLD, OPS, SILVER
+
+    tables = {}
+    for layer in (SILVER, GOLD, OPS):
+        for name in list_tables(lake, layer):
+            frame = read_delta(lake, layer, name)
+            frame = frame.drop(columns=[c for c in frame.columns if c in run_time_columns])
+            if not frame.empty:
+                frame = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
+            tables[f"{layer}.{name}"] = frame
+    return tables
+
+
 def ingestion_log_rows(lake) -> list[dict]:
     """The ingestion log of a local lake as plain dicts (None for nulls); [] before any ingest."""
     if not (lake.local_root() / "_ops" / "ingestion_log").exists():

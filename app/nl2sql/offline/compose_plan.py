@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.nl2sql.catalog import BY_NAME, Measure
+from app.nl2sql.catalog import BY_NAME, NIGHT_ON_DAY, Measure
 from app.nl2sql.dates import Span
 
 
@@ -78,7 +78,7 @@ class QueryPlan:
             "streak": "longest run of consecutive days",
             "current_streak": (
                 "consecutive nights up to last night"
-                if any(f.kind == "cmp" and f.measure in ("sleep_score", "total_sleep_hours")
+                if any(f.kind == "cmp" and f.measure in NIGHT_ON_DAY
                        for f in self.filters)
                 else "consecutive days up to today (or yesterday)"
             ),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from app.nl2sql.catalog import BY_NAME, Measure
+from app.nl2sql.catalog import BY_NAME, DAY_WORKOUT_SUMS, HABITUAL, NIGHT_ON_DAY, Measure
 from app.nl2sql.dates import Span
 from app.nl2sql.errors import NotUnderstood
 from app.nl2sql.offline.compose_plan import Filter, QueryPlan
@@ -37,9 +37,7 @@ _BARE_HEART_RATE = re.compile(
 )
 
 # measures of a night, stored on the day whose morning it ends
-_SLEEP_MEASURES = (
-    "sleep_score", "total_sleep_hours", "night.deep_sleep_hours", "night.spo2_average_pct",
-)
+_SLEEP_MEASURES = (*NIGHT_ON_DAY, "night.deep_sleep_hours", "night.spo2_average_pct")
 
 _OWNED_FRAMES = {
     "last",
@@ -348,11 +346,9 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             "I read 'the day after' each day that meets a condition, not after one ranked workout",
             'Ask e.g. "What is my average readiness the day after a ride?".',
         )
-    day_sums = ("workout_minutes", "workout_hours", "total_output_kj", "workout_calories",
-                "workout_count")
     for group in (anchor, filters if entity == "day" else []):
         if {f.kind for f in group} >= {"discipline"} and any(
-            f.kind == "cmp" and f.measure in day_sums for f in group
+            f.kind == "cmp" and f.measure in DAY_WORKOUT_SUMS for f in group
         ):
             raise NotUnderstood(
                 "the day's minutes and output add up all its workouts, not just that kind",
@@ -625,7 +621,7 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
             entity == "day"
             and filters
             and measure.additive
-            and re.search(r"\bhow (?:many|much) (?:\w+ ){1,3}?do i\b", r.text)
+            and HABITUAL.search(r.text)
         ):
             agg = "avg"  # "how many steps do I take on rest days": a typical such day
         elif re.search(r"\bhow (?:many|much|far)\b", r.text) and measure.additive:

@@ -18,7 +18,9 @@ from app.nl2sql.catalog import (
     BY_NAME,
     CORE,
     COUNTED_SLEEP_TYPES,
+    DAY_WORKOUT_SUMS,
     DUPLICATE_WINDOW_S,
+    NIGHT_ON_DAY,
     SLEEP_PERIODS,
     WORKOUT_IDENTITY,
     WORKOUT_LIST,
@@ -33,11 +35,6 @@ from app.nl2sql.offline.compose_reading import _Parts
 
 DIALECT = "trino"
 COUNTABLE = "countable_workouts"
-
-
-# the core table's columns that add up a day's workouts (a rest day adds 0)
-_WORKOUT_SUMS = ("workout_minutes", "workout_hours", "total_output_kj", "workout_calories",
-                 "workout_count")
 
 
 def _lit_date(day: date) -> exp.Expression:
@@ -340,7 +337,7 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
         where.append(exp.GT(this=value.copy(), expression=exp.Literal.number(0)))
     name = f"{a}_{m.output}"
     metric = _agg(a, value)
-    if a == "sum" and (plan.entity == "workout" or m.name in _WORKOUT_SUMS):
+    if a == "sum" and (plan.entity == "workout" or m.name in DAY_WORKOUT_SUMS):
         # no workout in the span is 0 minutes or kJ, not "no data"; on the core table only
         # when the span has days at all
         metric = exp.Coalesce(this=metric, expressions=[exp.Literal.number(0)])
@@ -380,7 +377,7 @@ def _build_streak(
         today = plan.span.last
         ends = exp.GTE(this=_col("last_day"), expression=_lit_date(today - timedelta(days=1)))
         nights = [BY_NAME[f.measure] for f in plan.filters
-                  if f.kind == "cmp" and f.measure in ("sleep_score", "total_sleep_hours")]
+                  if f.kind == "cmp" and f.measure in NIGHT_ON_DAY]
         if nights:
             # today's row holds last night, which is over: a run that stopped yesterday is
             # broken unless today has no sleep yet (a day's steps or workout may still come)

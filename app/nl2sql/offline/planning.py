@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.nl2sql.catalog import DAY_WORKOUT_SUMS, HABITUAL
 from app.nl2sql.dates import Span
 from app.nl2sql.errors import NotUnderstood
 from app.nl2sql.offline.reading import CATEGORY_RELATIONS, Condition, Reading, read
@@ -35,12 +36,6 @@ _SINGULAR_TOP = re.compile(
     r"\bwhen (?:did|was|were)\b|\b(?:which|what) (?:day|night|date)\b|\b(?:day|night)\b"
     r"|\band when\b|\bwhen\W*$"  # "my lowest readiness this year, and when?"
 )
-
-# "how many steps do I take ...": a habit, asked of a typical day (not "did I": a total)
-_HABITUAL = re.compile(r"\bhow (?:many|much) (?:\w+ ){1,3}?do i\b")
-
-# the core table's columns that add up every workout of a day
-_DAY_WORKOUT_SUMS = ("workout_minutes", "total_output_kj", "workout_calories", "workout_count")
 
 # how an aggregate reads in a sentence (the answers and the interpretation line)
 AGGREGATE_WORDS = {
@@ -113,7 +108,7 @@ def choose(r: Reading, as_of: date) -> Plan:
         return Plan(family, kwargs.pop("span", span), explicit, conditions, **kwargs)
 
     if any(c.kind == "discipline" for c in conditions) and any(
-        c.kind == "threshold" and c.column in _DAY_WORKOUT_SUMS for c in conditions
+        c.kind == "threshold" and c.column in DAY_WORKOUT_SUMS for c in conditions
     ):
         # "days when I rode more than 45 minutes": a day's minutes add up all its workouts
         raise NotUnderstood(
@@ -316,7 +311,7 @@ def _aggregate(reading: Reading, metric: Metric) -> str:
             return "max" if _descending(word, metric) else "min"
     if "avg" in reading.aggregates:
         return "avg"
-    if reading.cue("how_many") and metric.additive and _HABITUAL.search(reading.text) and (
+    if reading.cue("how_many") and metric.additive and HABITUAL.search(reading.text) and (
         reading.conditions
     ):
         return "avg"  # "how many steps do I take on rest days": a typical such day
