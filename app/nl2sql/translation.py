@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ISO_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,20 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def _format_field(name: str, value: Any) -> str:
+    """A group key as said: "Friday" for ISO weekday 5, "January 2025" for a month's first day,
+    "the week of 2025-01-06" for a week's Monday."""
+    if name == "weekday" and isinstance(value, int) and 1 <= value <= 7:
+        return ISO_WEEKDAYS[value - 1]
+    if name in ("month", "week"):
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
+        except ValueError:
+            return format_value(value)
+        return f"{day:%B %Y}" if name == "month" else f"the week of {day.isoformat()}"
+    return format_value(value)
+
+
 def render_answer(template: str, columns: list[str], rows: list[list[Any]]) -> str:
     """The template with `{column}` from the first row and `{row_count}`; a plain sentence when
     the template needs a value the result does not have (no rows, or NULL)."""
@@ -65,6 +81,9 @@ def render_answer(template: str, columns: list[str], rows: list[list[Any]]) -> s
         name = match.group(1)
         if name == "row_count":
             return str(len(rows))
-        return format_value(first[name]) if name in first else match.group(0)
+        if name not in first:
+            return match.group(0)
+        return _format_field(name, first[name])
 
-    return _FIELD.sub(fill, template)
+    sentence = _FIELD.sub(fill, template)
+    return sentence[:1].upper() + sentence[1:]  # "the week of ...: 5 workouts."

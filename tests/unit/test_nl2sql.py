@@ -274,6 +274,24 @@ def test_top_and_bottom_days(settings, lake_env: dict) -> None:
     assert rhr.rows == [[lowest["day"].isoformat(), lowest["resting_hr"]]]
 
 
+def test_the_one_group_asked_for_is_named_in_the_answer(settings, lake_env: dict) -> None:
+    """"Which weekday ...": the answer names the weekday (not ISO number 5) and its value; a
+    month is said as "January 2025", not as its first day."""
+    answer = _ask_offline(settings, lake_env, "Which weekday do I sleep best?")
+    by_weekday: dict[int, list[float]] = {}
+    for r in lake_env["rows"]:
+        if r["sleep_score"] is not None:
+            by_weekday.setdefault(r["day"].isoweekday(), []).append(r["sleep_score"])
+    best = max(by_weekday, key=lambda d: mean(by_weekday[d]))
+    assert answer.rows == [[best, pytest.approx(mean(by_weekday[best]))]]
+    name = date(2025, 3, 24 + best - 1).strftime("%A")  # 2025-03-24 is a Monday
+    assert answer.answer.startswith(f"{name}: ")
+
+    months = _ask_offline(settings, lake_env, "Which month did I take the most steps?")
+    month = date.fromisoformat(str(months.rows[0][0]))
+    assert months.answer.startswith(f"{month:%B %Y}: ")
+
+
 def test_comparing_two_periods(settings, lake_env: dict) -> None:
     answer = _ask_offline(settings, lake_env, "Compare my sleep score in March vs February")
     march = [

@@ -28,6 +28,8 @@ from app.nl2sql.vocabulary import Metric
 DIALECT = "trino"
 TEMPLATES = Path(__file__).parents[1] / "templates"  # app/nl2sql/templates, shipped as package data
 CORE = "daily_readiness_performance"
+# how a count of groups is said: "7 days of the week of average readiness"
+GROUP_NOUNS = {"day_of_week": "days of the week", "week": "weeks", "month": "months"}
 
 # the tree, the relation the answer relies on, the answer sentence's template
 Built = tuple[exp.Expression, str, str]
@@ -188,7 +190,8 @@ def build_aggregate(plan: Plan, scope: Scope) -> Built:
         return (
             tree,
             CORE,
-            f"{{row_count}} {plan.grouping.replace('_', ' ')}s of " + _what(plan) + ".",
+            f"{{row_count}} {GROUP_NOUNS.get(plan.grouping, plan.grouping + 's')} of "
+            + _what(plan) + ".",
         )
     values = " and ".join(f"{{{n}}}{m.unit}" for n, m in zip(names, plan.metrics, strict=True))
     return tree, CORE, f"Your {_what(plan)} was {values}."

@@ -497,8 +497,10 @@ def _compose(r: Reading, p: _Parts, as_of: date) -> QueryPlan:
         )
     if frames & {"by_instructor", "by_discipline"}:
         grouping = "instructor" if "by_instructor" in frames else "discipline"
+        if measure is not None and not agg and p.total and measure.additive:
+            agg = "sum"  # "total output per discipline": "total" was read with the measure's name
         if measure is not None and not agg:
-            raise NotUnderstood("per instructor, which aggregate?", _suggestion(p))
+            raise NotUnderstood(f"per {grouping}, which aggregate?", _suggestion(p))
         return QueryPlan(**base, aggregation=agg or "count", measure=measure, grouping=grouping)
     if frames & {"by_month", "by_week"}:
         grouping = "month" if "by_month" in frames else "week"

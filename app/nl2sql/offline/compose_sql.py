@@ -297,16 +297,19 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
         if plan.grouping == "instructor":
             where.append(exp.not_(exp.Is(this=_col("instructor"), expression=exp.null())))
         if a == "count":
-            metric = (
-                exp.alias_(exp.CountIf(this=_col("had_workout")), "workout_days")
-                if plan.entity == "day"
-                else exp.alias_(exp.Count(this=exp.Star()), "workouts")
+            counted = "workout_days" if plan.entity == "day" else "workouts"
+            metric = exp.alias_(
+                exp.CountIf(this=_col("had_workout")) if plan.entity == "day"
+                else exp.Count(this=exp.Star()),
+                counted,
             )
+            one_group = f"{{{plan.grouping}}}: {{{counted}}} {counted.replace('_', ' ')}."
         else:
             assert value is not None and m is not None
             if m.observed_when_positive and a != "sum":
                 where.append(exp.GT(this=value.copy(), expression=exp.Literal.number(0)))
             metric = exp.alias_(_agg(a, value), f"{a}_{m.output}")
+            one_group = f"{{{plan.grouping}}}: {{{a}_{m.output}}}{m.unit}."
         tree = (
             exp.select(key, metric)
             .from_(relation)
@@ -320,7 +323,9 @@ def build(plan: QueryPlan, person: str) -> tuple[exp.Expression, str, str]:
             ).limit(plan.limit)
         else:
             tree = tree.order_by(exp.Literal.number(1))
-        return _with(tree, relation, cte), relation, "{row_count} groups."
+        # "which weekday ...": the one group and its value; otherwise how many groups there are
+        template = one_group if plan.limit == 1 else f"{{row_count}} {plan.grouping}s."
+        return _with(tree, relation, cte), relation, template
     if a == "count":
         tree = (
             exp.select(exp.alias_(exp.Count(this=exp.Star()), "count"))
