@@ -175,5 +175,29 @@ class Lake:
             raise ConfigError("bronze is the replay source and is never deleted by the pipeline")
         self.fs.delete_dir_contents(self._path(prefix), missing_dir_ok=True)
 
+    def delete_delta_table(self, prefix: str) -> None:
+        """Remove the Delta table at `prefix` so that a crash at any moment leaves an earlier
+        version of it or no table, never a log with a hole: `_last_checkpoint` first (a reader
+        then lists the log), the log's files newest version first (what is left is the log of
+        an earlier version, which was readable before), then the data files nothing refers to
+        any more. Removing the whole folder at once, in whatever order the store lists it,
+        could leave commits 1..n without commit 0: a table nothing can read."""
+        if prefix.split("/", 1)[0] == "bronze":
+            raise ConfigError("bronze is the replay source and is never deleted by the pipeline")
+        log = self.list_keys(f"{prefix}/_delta_log")
+        unversioned = [key for key in log if _log_version(key) is None]
+        versioned = sorted((key for key in log if _log_version(key) is not None),
+                           key=lambda key: _log_version(key) or 0, reverse=True)
+        for key in unversioned + versioned:
+            self.fs.delete_file(self._path(key))
+        self.delete_prefix(prefix)
+
     def local_root(self) -> Path | None:
         return None if self.is_s3 else Path(self._root)
+
+
+def _log_version(key: str) -> int | None:
+    """The table version a Delta log file belongs to ("00000000000000000010.json",
+    "...10.checkpoint.parquet", "...10.crc"); None for `_last_checkpoint` and the like."""
+    digits = key.rsplit("/", 1)[-1].split(".", 1)[0]
+    return int(digits) if digits.isdigit() else None

@@ -174,9 +174,16 @@ def _empty_quarantine(spark: SparkSession) -> DataFrame:
 
 def _reset(lake: Lake) -> None:
     """--full: drop everything derived from bronze (bronze and the ingestion log stay). The
-    processed marks go first: a crash part way leaves every object to be built again, never
-    marks without the tables they stand for."""
-    for prefix in (f"{OPS}/{ETL_OBJECTS}", SILVER, GOLD, f"{OPS}/{QUARANTINE}"):
+    processed marks go first: a crash part way leaves the objects unmarked (or, during their
+    own removal, an earlier version of the marks) with the tables they stand for still there,
+    each table whole at some version (`Lake.delete_delta_table`). The next run then builds
+    those objects again by MERGE, which is harmless."""
+    tables = [f"{OPS}/{ETL_OBJECTS}"]
+    tables += [f"{layer}/{name}" for layer in (SILVER, GOLD) for name in lake.list_dirs(layer)]
+    tables.append(f"{OPS}/{QUARANTINE}")
+    for table in tables:
+        lake.delete_delta_table(table)
+    for prefix in (SILVER, GOLD):  # anything else a crashed run left there
         lake.delete_prefix(prefix)
 
 

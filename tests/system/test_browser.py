@@ -137,12 +137,13 @@ _LAYOUT_JS = """() => {
         if (n.nodeType === 1 && n.classList.contains('bl-card')) card = n;
       }
       const svg = el.querySelector('svg.main-svg');
-      const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+      const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0, right: 0};
+      const frame = card ? card.getBoundingClientRect() : {width: null, right: null};
       const points = (el.data || []).reduce(
         (n, t) => n + Math.max((t.x || []).length, (t.y || []).length), 0);
       return {title: (el.layout && el.layout.title && el.layout.title.text) || '',
-              width: box.width, height: box.height, points,
-              card: card ? card.getBoundingClientRect().width : null};
+              width: box.width, height: box.height, right: box.right, points,
+              card: frame.width, cardRight: frame.right};
     }),
   };
 }"""
@@ -166,6 +167,10 @@ def check_layout(found: dict, charts: int, where: str) -> None:
     for chart in found["charts"]:
         assert chart["card"], (where, "a chart outside a card", chart)
         assert chart["width"] >= 0.8 * chart["card"], (where, chart)
+        # drawn inside its card, and the card inside the window (a page that hides its
+        # overflow would otherwise cut a chart off without scrolling sideways)
+        assert chart["right"] <= chart["cardRight"] + 1, (where, "wider than its card", chart)
+        assert chart["cardRight"] <= found["innerWidth"] + 1, (where, "cut off", chart)
         assert chart["height"] >= 200, (where, chart)
         assert chart["points"] >= 1, (where, chart)
     assert found["scrollWidth"] <= found["innerWidth"], (where, "the page scrolls sideways",
