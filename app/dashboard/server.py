@@ -21,6 +21,7 @@ import ipaddress
 import json
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import panel as pn
@@ -33,6 +34,10 @@ from biolake.lake import Lake
 from biolake.settings import BiolakeSettings
 
 HEALTH_PATH = "/healthz"
+# the dashboard's own browser files (app/dashboard/static), served at /biolake-static/
+STATIC_ROUTE = "biolake-static"
+STATIC_DIR = Path(__file__).parent / "static"
+GUARD_URL = f"{STATIC_ROUTE}/plotly_guard.js"
 # Panel's providers that take their endpoints from the settings rather than knowing them
 ENDPOINT_PROVIDERS = {"generic", "password", "auth_code"}
 
@@ -162,6 +167,7 @@ def make_server(settings: BiolakeSettings, lake: Lake, host: str, port: int, *,
     def session() -> pn.viewable.Viewable:
         # the JS of the panes on tabs rendered later (dynamic tabs) must be in the first page
         pn.extension("plotly", "tabulator")
+        pn.config.js_files = {**pn.config.js_files, "biolake_plotly_guard": GUARD_URL}
         pn.config.theme = "dark"  # per session on a server: widgets and tables in dark
         return build_app(store_factory(settings, lake))
 
@@ -171,5 +177,6 @@ def make_server(settings: BiolakeSettings, lake: Lake, host: str, port: int, *,
         websocket_origin=([f"{h}:{port}" for h in (host, "localhost", "127.0.0.1")]
                           if is_loopback(host) else "*"),
         extra_patterns=[(HEALTH_PATH, HealthHandler, {"lake": lake})],
+        static_dirs={STATIC_ROUTE: str(STATIC_DIR)},
         title="Bio-Lakehouse", verbose=False, **options,
     )

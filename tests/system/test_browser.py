@@ -239,7 +239,14 @@ def test_every_tab_at_desktop_and_phone_size(sized, dashboard):
         if tab == "Ask":
             ask(page, "Am I overtraining?")
         if tab == "Reports":  # the screenshot shows the report, not the frame still loading
-            report_frame(page)
+            frame = report_frame(page)
+            # the report is laid out at the width of the page, not squeezed into a strip
+            for _ in range(40):
+                inner = frame.evaluate("document.documentElement.clientWidth")
+                if inner >= 0.85 * page.viewport_size["width"]:
+                    break
+                page.wait_for_timeout(250)
+            assert inner >= 0.85 * page.viewport_size["width"], (page.size, "report width", inner)
         check_layout(layout(page, charts), charts, f"{tab} at {page.size}")
         shot(page, f"{tab.lower()}-{page.size}")
     # a period chosen on the Overview draws its charts at their size again
@@ -463,3 +470,24 @@ def test_weekly_report_renders_every_image(browser, demo_report):
         assert report.errors == []
     finally:
         context.close()
+
+
+def test_a_late_resize_of_a_removed_chart_is_not_an_error(page):
+    """Panel resizes a chart 25 ms late; when its view was removed in between (a tab or a
+    period switched), the chart is already purged and Plotly threw '_guiEditing' of undefined
+    into the console. The dashboard's guard (app/dashboard/static/plotly_guard.js) makes that
+    relayout a no-op, and leaves a relayout of a drawn chart alone."""
+    result = page.evaluate("""async () => {
+      const el = document.createElement('div');
+      document.body.appendChild(el);
+      await Plotly.newPlot(el, [{y: [1, 2, 3]}], {width: 300, height: 200});
+      await Plotly.relayout(el, {width: 320});
+      const drawn = el._fullLayout.width;
+      Plotly.purge(el);
+      let late = 'no error';
+      try { await Plotly.relayout(el, {width: 100}); } catch (e) { late = String(e); }
+      el.remove();
+      return {drawn, late, guarded: !!Plotly.__biolakeGuarded};
+    }""")
+    assert result == {"drawn": 320, "late": "no error", "guarded": True}
+    assert page.errors == []
