@@ -43,6 +43,10 @@ GOLD_DAILY = "daily_readiness_performance"
 WORKOUTS = "workouts"
 WORKOUT_KEYS = ["person_id", "workout_id"]
 SILVER_TABLES_AT_ONCE = 3
+# the silver tables gold is computed from (`daily_readiness_performance`'s arguments): only
+# their rows decide which gold days change
+GOLD_INPUTS = ("oura_daily_readiness", "oura_daily_sleep", "oura_sleep", "oura_daily_activity",
+               WORKOUTS)
 
 
 @dataclass
@@ -238,13 +242,17 @@ def run_etl(spark: SparkSession, lake: Lake, *, full: bool = False,
         """MERGE one silver table; (its touched days or None, its rejected rows or None)."""
         with report.timed(f"{SILVER}.{target.table}"):
             silver, rejected = target.normalize(_select(records, target.selects))  # type: ignore[operator]
-            # not persisted: written once on creation, and Delta's MERGE materialises its
-            # source itself (a second copy of 8 million heart-rate rows cost more than the
-            # daily tables' day keys recomputed for gold)
+            feeds_gold = target.table in GOLD_INPUTS
+            if feeds_gold:
+                # a day's rows are few: kept from the write for gold's list of days, which would
+                # otherwise plan and run this table's whole parse again inside gold's job. The
+                # others are not persisted: a second copy of 8 million heart-rate rows costs
+                # more than it saves (Delta's MERGE materialises its source itself)
+                silver = silver.persist(StorageLevel.MEMORY_AND_DISK)
             delta_io.upsert(spark, silver, lake.spark_table_uri(SILVER, target.table), target.keys)
             rejected = rejected.persist(StorageLevel.MEMORY_AND_DISK)
             # counted here, so the quarantine write unions only the tables that rejected rows
-            return (silver.select(*KEYS) if "day" in silver.columns else None,
+            return (silver.select(*KEYS) if feeds_gold else None,
                     rejected if rejected.count() else None)
 
     # The silver tables are independent: built a few at a time, one table's planning, code
