@@ -60,7 +60,7 @@ fuzz: install  ## Fuzz the Oura, Peloton and Apple Health readers and the SQL gu
 	    --hypothesis-show-statistics
 
 # `make test` runs the same test with 3 ETL kills and 2 ingest kills; BIOLAKE_CHAOS_SEED repeats a run
-chaos: install jars  ## kill -9 10 ETLs and 5 ingests at seeded random moments; the rerun must equal a clean build (tests/integration/test_crashes.py)
+chaos: install jars  ## kill -9 10 ETLs and 5 ingests part way through, at seeded random points; the rerun must equal a clean build (tests/integration/test_crashes.py)
 	BIOLAKE_CHAOS_ETL_KILLS=10 BIOLAKE_CHAOS_INGEST_KILLS=5 $(BIN)/python -m pytest -q -s \
 	    tests/integration/test_crashes.py -p no:cacheprovider
 

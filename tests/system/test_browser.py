@@ -95,9 +95,9 @@ def page(browser, dashboard):
     context.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def open_tab(page, name: str) -> None:
@@ -247,8 +247,14 @@ def test_every_tab_at_desktop_and_phone_size(sized, dashboard):
                     break
                 page.wait_for_timeout(250)
             assert inner >= 0.85 * page.viewport_size["width"], (page.size, "report width", inner)
+            # and its text is laid out across it (the report caps its column at 960 px)
+            title = frame.evaluate("document.querySelector('h1').getBoundingClientRect().width")
+            assert title >= 0.6 * min(page.viewport_size["width"], 1000), (page.size, title)
         check_layout(layout(page, charts), charts, f"{tab} at {page.size}")
-        shot(page, f"{tab.lower()}-{page.size}")
+        # Chromium's full-page capture paints the report's sandboxed (out-of-process) frame
+        # squeezed into a strip after other tabs were shown, though its layout is the page's
+        # width (checked above) and the window shows it so: the window is captured there
+        shot(page, f"{tab.lower()}-{page.size}", full_page=tab != "Reports")
     # a period chosen on the Overview draws its charts at their size again
     show(page, "Overview")
     page.locator(".bk-btn", has_text="365 days").click()
